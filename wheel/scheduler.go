@@ -1,0 +1,73 @@
+package wheel
+
+import (
+	"errors"
+	"time"
+)
+
+// Sentinel errors returned by schedulers. Callers test them with errors.Is.
+var (
+	// ErrStopped is returned when a scheduler is used after Stop.
+	ErrStopped = errors.New("wheel: scheduler stopped")
+	// ErrStale is returned for a Timer that was cancelled or never issued
+	// by this scheduler.
+	ErrStale = errors.New("wheel: stale timer")
+	// ErrInvalidConfig is wrapped by every configuration error.
+	ErrInvalidConfig = errors.New("wheel: invalid config")
+	// ErrNotManual is returned by Advance on a wheel that runs its own clock.
+	ErrNotManual = errors.New("wheel: Advance needs Config.Manual")
+	// ErrFull is returned by Add when the wheel holds the most entries it
+	// can address (about four billion).
+	ErrFull = errors.New("wheel: full")
+)
+
+// Timer is a handle to one scheduled entry. It packs the entry's slab index
+// with a generation, so a handle kept after Cancel is recognised as stale and
+// can never touch the entry's next occupant. The zero Timer is never issued.
+type Timer uint64
+
+// Expired describes one entry handed to a Handler.
+type Expired struct {
+	// Timer is the entry that fired. It stays allocated (idle) until the
+	// consumer re-arms it with Reset or frees it with Cancel.
+	Timer Timer
+	// Data is the caller's value given to Add.
+	Data uint64
+	// Due is the time the entry was armed for, on the scheduler's clock.
+	Due time.Duration
+}
+
+// Handler receives expired entries in batches, in due order within a batch.
+// It is called without any scheduler lock held, so it may call Add, Reset and
+// Cancel. *Wheel calls it from one goroutine, never concurrently with itself;
+// other schedulers may call it concurrently (the russellluo adapter does, one
+// expiry per call), so a Handler shared between them must be safe for that.
+// The batch slice is reused after Handler returns: copy what must outlive it.
+// A Handler that blocks delays every later expiry (back-pressure); it must not
+// call Stop.
+type Handler func(batch []Expired)
+
+// Scheduler is the timer service the reactor consumes. It is implemented by
+// *Wheel and by the adapter in package wheel/russellluo, so the engine can run
+// on either and benchmarks can compare them.
+//
+// Every method is safe for concurrent use. Times are durations on the
+// scheduler's own monotonic clock (see Now), never wall-clock readings.
+type Scheduler interface {
+	// Now returns the scheduler's current time: monotonic time since it started.
+	Now() time.Duration
+	// Add arms a new entry to fire at (or as soon after as the scheduler can)
+	// the given time, carrying data back to the Handler.
+	Add(at time.Duration, data uint64) (Timer, error)
+	// Reset re-arms t to fire at the given time, whether it is idle (fired
+	// and not yet re-armed) or still pending. The data given to Add is kept.
+	Reset(t Timer, at time.Duration) error
+	// Cancel frees t. It reports whether t was pending, that is whether
+	// this call prevented a firing. Exactly one of "fired" and "Cancel
+	// returned true" happens for each arm. After Cancel the handle is stale.
+	Cancel(t Timer) bool
+	// Stop stops the scheduler and returns once its goroutines have exited
+	// and no Handler call is running. Pending entries never fire. Stop is
+	// idempotent.
+	Stop()
+}
