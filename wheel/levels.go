@@ -195,9 +195,11 @@ func (l *levels) arm(i uint32, e *entry, at int64) int64 {
 	return d
 }
 
-// expire appends up to cap(batch)-len(batch) entries that are due by tick
-// target, in tick order, and reports whether more are due. Ticks with nothing
-// to do are skipped in one step.
+// expire appends to batch, up to its capacity, the entries of the first tick
+// up to target that has any, and reports whether to call again. A batch
+// holds one tick, and cur stays on that tick until the Handler has it, so
+// what the Handler re-arms for a later tick up to target fires in the same
+// catch-up, on time. Ticks with nothing to do are skipped in one step.
 func (l *levels) expire(target int64, batch []Expired) ([]Expired, bool) {
 	for {
 		s := uint32(l.cur & l.mask0)
@@ -208,6 +210,9 @@ func (l *levels) expire(target int64, batch []Expired) ([]Expired, bool) {
 			e := l.slab.at(i)
 			l.unlink(i, e)
 			batch = append(batch, Expired{Timer: l.slab.timer(i, e), Data: e.data, Due: time.Duration(e.at)})
+		}
+		if len(batch) > 0 {
+			return batch, true
 		}
 		next := l.nextEvent()
 		if next > target {

@@ -37,7 +37,8 @@ type Expired struct {
 	Due time.Duration
 }
 
-// Handler receives expired entries in batches, in due order within a batch.
+// Handler receives expired entries in batches, in tick order; a *Wheel batch
+// holds entries of one tick, in the order they were armed.
 // It is called without any scheduler lock held, so it may call Add, Reset and
 // Cancel. *Wheel calls it from one goroutine, never concurrently with itself;
 // other schedulers may call it concurrently (the russellluo adapter does, one

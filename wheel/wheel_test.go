@@ -181,7 +181,7 @@ func TestBatchesRespectMaxBatch(t *testing.T) {
 		require.NoError(t, err)
 	}
 	require.NoError(t, w.Advance(time.Second))
-	assert.Equal(t, []int{3, 3, 3, 1}, f.sizes)
+	assert.Equal(t, []int{3, 2, 3, 2}, f.sizes, "one tick per batch")
 	var ticks []time.Duration
 	for _, e := range f.got {
 		ticks = append(ticks, e.Due)
@@ -210,6 +210,7 @@ func TestPeriodicRearmNoDrift(t *testing.T) {
 	}{
 		{"default shape, no cascade", Config{}, 7 * time.Millisecond},
 		{"small level 0, cascades", Config{Tick: time.Millisecond, Slots: 64}, 333 * time.Millisecond},
+		{"one catch-up of 20 periods", Config{}, 100 * time.Second},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
