@@ -1,0 +1,118 @@
+package reactor
+
+import (
+	"fmt"
+	"math"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/beatwheel/beatwheel/wheel"
+)
+
+// Limits on BeatInfo.Period.
+const (
+	// DefaultPeriod is the Nacos default beat period, used when Period is 0.
+	DefaultPeriod = 5 * time.Second
+	// MinPeriod and MaxPeriod bound BeatInfo.Period. Nacos marks an
+	// instance unhealthy after 15 s without a beat, so a period above a
+	// minute keeps nothing alive; one below 10 ms is a mistake.
+	MinPeriod = 10 * time.Millisecond
+	MaxPeriod = time.Minute
+)
+
+// GroupSeparator joins a group and a service name into a grouped service
+// name, as Nacos does: "DEFAULT_GROUP@@orders".
+const GroupSeparator = "@@"
+
+// BeatInfo is one instance kept alive by a Reactor: the Nacos client's
+// BeatInfo. Fill the exported fields, hand it to Reactor.Add, and do not
+// change it afterwards: the Reactor and its Transport read it from other
+// goroutines.
+type BeatInfo struct {
+	// ServiceName is the grouped service name, "group@@name". A name with
+	// no group is sent as it is (Nacos puts it in DEFAULT_GROUP).
+	ServiceName string
+	// IP is the instance's IPv4 or IPv6 address.
+	IP string
+	// Port is the instance's port, 1 to 65535.
+	Port int
+	// Cluster is the instance's cluster; empty means Nacos' DEFAULT.
+	Cluster string
+	// Weight is the instance's weight, 0 or more.
+	Weight float64
+	// Metadata is the instance's metadata; nil is fine.
+	Metadata map[string]string
+	// Period is how often to beat; 0 means DefaultPeriod. The server's
+	// clientBeatInterval replaces it once the server answers.
+	Period time.Duration
+	// Scheduled mirrors the Nacos BeatInfo field of that name; it is sent
+	// in full beats and otherwise unused.
+	Scheduled bool
+
+	stopped  atomic.Bool
+	rereg    atomic.Bool   // a re-registration is queued
+	slot     uint32        // index in the Reactor's slot table
+	interval atomic.Int64  // server's clientBeatInterval, ns; 0 until told
+	timer    atomic.Uint64 // wheel.Timer of its next beat
+}
+
+// Stopped reports whether the Reactor stopped beating for b: it was
+// removed, replaced by an Add of the same key, or the Reactor closed.
+func (b *BeatInfo) Stopped() bool { return b.stopped.Load() }
+
+// period returns the time between beats: the server's interval once it gave
+// one, else Period.
+func (b *BeatInfo) period() time.Duration {
+	if d := b.interval.Load(); d > 0 {
+		return time.Duration(d)
+	}
+	return b.Period
+}
+
+func (b *BeatInfo) wheelTimer() wheel.Timer { return wheel.Timer(b.timer.Load()) }
+
+// Validate checks b and fills Period's default. Its errors wrap the
+// package's sentinel errors.
+func (b *BeatInfo) Validate() error {
+	switch {
+	case b == nil:
+		return ErrNilBeat
+	case b.ServiceName == "" || strings.HasPrefix(b.ServiceName, GroupSeparator) ||
+		strings.HasSuffix(b.ServiceName, GroupSeparator):
+		return fmt.Errorf("%w: %q", ErrServiceName, b.ServiceName)
+	case b.Port < 1 || b.Port > 65535:
+		return fmt.Errorf("%w: %d", ErrPort, b.Port)
+	case b.Weight < 0 || math.IsNaN(b.Weight) || math.IsInf(b.Weight, 0):
+		return fmt.Errorf("%w: %v", ErrWeight, b.Weight)
+	case b.Period != 0 && (b.Period < MinPeriod || b.Period > MaxPeriod):
+		return fmt.Errorf("%w: %v is outside [%v, %v]", ErrPeriod, b.Period, MinPeriod, MaxPeriod)
+	}
+	if a, err := netip.ParseAddr(b.IP); err != nil || a.Zone() != "" {
+		return fmt.Errorf("%w: %q", ErrIP, b.IP)
+	}
+	if b.Period == 0 {
+		b.Period = DefaultPeriod
+	}
+	return nil
+}
+
+// Key returns the map key of an instance, "service#ip#port", as the Nacos
+// client builds it, without fmt. The key string is its only allocation.
+func Key(service, ip string, port int) string {
+	var sb strings.Builder
+	var digits [20]byte
+	port10 := strconv.AppendInt(digits[:0], int64(port), 10)
+	sb.Grow(len(service) + len(ip) + 2 + len(port10))
+	sb.WriteString(service)
+	sb.WriteByte('#')
+	sb.WriteString(ip)
+	sb.WriteByte('#')
+	sb.Write(port10)
+	return sb.String()
+}
+
+// Key returns b's map key.
+func (b *BeatInfo) Key() string { return Key(b.ServiceName, b.IP, b.Port) }

@@ -1,0 +1,33 @@
+// Package reactor is beatwheel's engine: it keeps service instances alive in
+// a Nacos-compatible registry by beating for each on its period, with the
+// semantics of the Nacos 1.x client's BeatReactor and none of its per-beat
+// cost.
+//
+// An instance is a BeatInfo, keyed "service#ip#port" in a lock-free map.
+// Every beat is an entry in one scheduler (by default a wheel.Wheel). Due
+// beats leave the scheduler in batches and go, in jobs of Config.BatchSize,
+// to a fixed pool of sender goroutines that call the Transport. For each
+// answer the Reactor does what BeatReactor.BeatTask does:
+//
+//   - it adopts the server's clientBeatInterval when it is above zero
+//     (raised to Config.MinInterval);
+//   - it follows the server's lightBeatEnabled: later beats are light (no
+//     BeatInfo body) while the server allows it; like the Java client this
+//     is one switch for the whole Reactor, set by the latest answer;
+//   - on code 20404 (the server forgot the instance) it registers the
+//     instance again, at most Config.ReregisterRate times a second over all
+//     instances;
+//   - on an error it counts the failure by kind, logs it (at most a line a
+//     second), and beats again next period.
+//
+// The next beat is due one period after this one was due, or now if that is
+// already past: no drift, and no burst of catch-up beats after a stall. The
+// first beat of a new instance comes at a point in its first period fixed by
+// a hash of its key, so a million Adds do not become a million simultaneous
+// requests. Adding a key that exists stops the old BeatInfo first (Nacos fix
+// #1733); a beat already in flight for a removed or replaced BeatInfo is
+// never followed by another.
+//
+// Nothing here allocates per beat: jobs are pooled, counters are added once
+// per job, and the scheduler's entries are pointer-free.
+package reactor

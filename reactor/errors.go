@@ -1,0 +1,24 @@
+package reactor
+
+import "errors"
+
+// Sentinel errors. Validation errors wrap one of them with the offending
+// value, so callers test them with errors.Is.
+var (
+	// ErrServiceName reports an empty or malformed service name.
+	ErrServiceName = errors.New("reactor: invalid service name")
+	// ErrIP reports an IP that is neither IPv4 nor IPv6.
+	ErrIP = errors.New("reactor: invalid IP")
+	// ErrPort reports a port outside 1..65535.
+	ErrPort = errors.New("reactor: invalid port")
+	// ErrPeriod reports a beat period outside MinPeriod..MaxPeriod.
+	ErrPeriod = errors.New("reactor: invalid period")
+	// ErrWeight reports a negative, NaN or infinite weight.
+	ErrWeight = errors.New("reactor: invalid weight")
+	// ErrNilBeat reports a nil *BeatInfo.
+	ErrNilBeat = errors.New("reactor: nil BeatInfo")
+	// ErrClosed reports use of a Reactor after Close, or of a nil Reactor.
+	ErrClosed = errors.New("reactor: closed")
+	// ErrConfig is wrapped by every configuration error from New.
+	ErrConfig = errors.New("reactor: invalid config")
+)

@@ -1,0 +1,70 @@
+package reactor_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/beatwheel/beatwheel/reactor"
+	"github.com/beatwheel/beatwheel/wheel"
+)
+
+// printer is a Transport that prints what it would send and says OK.
+type printer struct{ mu sync.Mutex }
+
+func (p *printer) SendBeats(_ context.Context, beats []reactor.Beat, results []reactor.BeatResult) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, b := range beats {
+		fmt.Printf("beat %s light=%v\n", b.Info.Key(), b.Light)
+		results[i] = reactor.BeatResult{Code: reactor.CodeOK, ClientBeatInterval: 5 * time.Second, LightBeatEnabled: true}
+	}
+}
+
+func (p *printer) Register(context.Context, *reactor.BeatInfo) error   { return nil }
+func (p *printer) Deregister(context.Context, *reactor.BeatInfo) error { return nil }
+
+// The main flow: start a Reactor, add an instance, let it beat, close it.
+// A Manual wheel stands in for the clock so the output is deterministic; in
+// a program, leave Config.Scheduler nil and time runs by itself.
+func Example() {
+	var clock *wheel.Wheel
+	r, err := reactor.New(reactor.Config{
+		Transport: &printer{},
+		Senders:   1,
+		Scheduler: func(h wheel.Handler) (wheel.Scheduler, error) {
+			w, err := wheel.New(wheel.Config{Manual: true}, h)
+			clock = w
+			return w, err
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+	err = r.Add(&reactor.BeatInfo{
+		ServiceName: "DEFAULT_GROUP@@orders",
+		IP:          "10.0.0.7",
+		Port:        8080,
+		Weight:      1,
+	})
+	if err != nil {
+		panic(err)
+	}
+	for now := time.Duration(0); now <= 15*time.Second; now += time.Second {
+		_ = clock.Advance(now)
+		for r.Stats().InFlight > 0 || r.Stats().Sent < uint64(now/(5*time.Second)) {
+			time.Sleep(time.Millisecond) // let the sender finish this beat
+		}
+	}
+	st := r.Stats()
+	fmt.Println("sent", st.Sent, "ok", st.OK, "light", st.Light)
+	if err := r.Close(context.Background()); err != nil {
+		panic(err)
+	}
+	// Output:
+	// beat DEFAULT_GROUP@@orders#10.0.0.7#8080 light=false
+	// beat DEFAULT_GROUP@@orders#10.0.0.7#8080 light=true
+	// beat DEFAULT_GROUP@@orders#10.0.0.7#8080 light=true
+	// sent 3 ok 3 light 2
+}

@@ -1,0 +1,72 @@
+package reactor
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/beatwheel/beatwheel/wheel"
+)
+
+// harness runs a Reactor on a Manual wheel (1 ms tick) and a fake transport.
+type harness struct {
+	t *testing.T
+	r *Reactor
+	w *wheel.Wheel
+	f *fakeTransport
+}
+
+func newHarness(t *testing.T, cfg Config) *harness {
+	t.Helper()
+	h := &harness{t: t, f: newFake()}
+	cfg.Transport = h.f
+	cfg.Scheduler = func(hd wheel.Handler) (wheel.Scheduler, error) {
+		w, err := wheel.New(wheel.Config{Manual: true, Tick: time.Millisecond}, hd)
+		h.w = w
+		return w, err
+	}
+	r, err := New(cfg)
+	require.NoError(t, err)
+	h.r = r
+	t.Cleanup(func() { require.NoError(t, r.Close(context.Background())) })
+	return h
+}
+
+// advance moves the clock to `to` and waits until the Reactor has sent, and
+// re-armed, want beats in all. It fails if more were sent. Senders re-arm
+// after Advance returns, so a test moves at most one period per call.
+func (h *harness) advance(to time.Duration, want uint64) {
+	h.t.Helper()
+	require.NoError(h.t, h.w.Advance(to))
+	h.waitSent(want)
+}
+
+func (h *harness) waitSent(want uint64) {
+	h.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for h.r.stats.sent.Load() < want && time.Now().Before(deadline) {
+		runtime.Gosched()
+	}
+	require.Equal(h.t, want, h.r.stats.sent.Load(), "beats sent by %v", h.w.Now())
+}
+
+// instance returns a valid BeatInfo for service i, instance j.
+func instance(i, j int) *BeatInfo {
+	return &BeatInfo{
+		ServiceName: fmt.Sprintf("DEFAULT_GROUP@@svc-%d", i),
+		IP:          fmt.Sprintf("10.0.%d.%d", j/250, j%250+1),
+		Port:        8080,
+		Weight:      1,
+		Period:      5 * time.Second,
+	}
+}
+
+// firstDue returns when b's first beat fires if it was added at time 0: its
+// due time, rounded up to the harness wheel's 1 ms tick.
+func firstDue(b *BeatInfo) time.Duration {
+	return (jitter(b.Key(), b.Period) + time.Millisecond - 1).Truncate(time.Millisecond)
+}

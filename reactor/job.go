@@ -1,0 +1,45 @@
+package reactor
+
+import (
+	"time"
+
+	"github.com/beatwheel/beatwheel/wheel"
+)
+
+// job is a batch of due beats travelling from the scheduler's Handler to a
+// sender. Jobs are pooled: a steady stream of beats allocates nothing.
+type job struct {
+	beats   []Beat
+	results []BeatResult
+	due     []due
+}
+
+// due is where a beat's entry sits in the scheduler.
+type due struct {
+	timer wheel.Timer
+	at    time.Duration
+}
+
+func newJob(size int) *job {
+	return &job{
+		beats:   make([]Beat, 0, size),
+		results: make([]BeatResult, size),
+		due:     make([]due, 0, size),
+	}
+}
+
+func (j *job) add(b *BeatInfo, e wheel.Expired) {
+	j.beats = append(j.beats, Beat{Info: b})
+	j.due = append(j.due, due{timer: e.Timer, at: e.Due})
+}
+
+func (j *job) full() bool { return len(j.beats) == cap(j.beats) }
+
+// reset empties j, dropping its BeatInfo pointers so a pooled job keeps no
+// removed instance alive.
+func (j *job) reset() {
+	clear(j.beats)
+	clear(j.results)
+	j.beats = j.beats[:0]
+	j.due = j.due[:0]
+}

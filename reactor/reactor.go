@@ -1,0 +1,245 @@
+package reactor
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/puzpuzpuz/xsync/v3"
+	"golang.org/x/time/rate"
+
+	"github.com/beatwheel/beatwheel/wheel"
+)
+
+// ErrInUse is returned by Add for a BeatInfo that was already added: build a
+// new one for each Add.
+var ErrInUse = errors.New("reactor: BeatInfo already added")
+
+// adding marks a BeatInfo whose Add is under way; its timer is not known yet.
+const adding = math.MaxUint64
+
+// Reactor keeps instances alive by beating for each on its period, the way
+// the Nacos client's BeatReactor does, on one scheduler and a fixed pool of
+// sender goroutines. All methods are safe for concurrent use.
+type Reactor struct {
+	cfg   Config
+	sched wheel.Scheduler
+	beats *xsync.MapOf[string, *BeatInfo]
+	slots slots
+	stats counters
+	light atomic.Bool // the server's last lightBeatEnabled, as in Nacos
+	rereg *reregisterer
+	// logLimit keeps a failing server from flooding the log: one line a
+	// second for beats, one for registrations, at most.
+	logLimit *rate.Limiter
+
+	jobs    chan *job
+	jobPool sync.Pool
+
+	// life guards closed: Add holds it shared, Close exclusively, so no
+	// Add is half done when Close starts tearing down.
+	life    sync.RWMutex
+	closed  bool
+	ctx     context.Context // cancelled by Close: aborts sends in flight
+	cancel  context.CancelFunc
+	senders sync.WaitGroup
+}
+
+// New starts a Reactor: its scheduler, its senders and its re-registration
+// worker. Close stops them.
+func New(cfg Config) (*Reactor, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	r := &Reactor{
+		cfg:   cfg,
+		beats: xsync.NewMapOf[string, *BeatInfo](),
+		jobs:  make(chan *job, cfg.Senders),
+	}
+	r.jobPool.New = func() any { return newJob(cfg.BatchSize) }
+	r.logLimit = rate.NewLimiter(1, 2)
+	r.stats.init()
+	r.ctx, r.cancel = context.WithCancel(context.Background())
+	r.rereg = newReregisterer(r)
+	r.sched, err = cfg.Scheduler(r.expired)
+	if err != nil {
+		r.cancel()
+		r.rereg.wait()
+		return nil, fmt.Errorf("%w: scheduler: %w", ErrConfig, err)
+	}
+	r.senders.Add(cfg.Senders)
+	for range cfg.Senders {
+		go r.send()
+	}
+	return r, nil
+}
+
+// Add starts beating for b. An instance with the same key (service, IP and
+// port) is stopped first, as the Nacos client does since fix #1733. The
+// first beat comes at a point in b's first period fixed by its key, so a
+// burst of Adds does not become a burst of beats. O(1); lock-free on the map.
+func (r *Reactor) Add(b *BeatInfo) error {
+	if err := b.Validate(); err != nil {
+		return err
+	}
+	if r == nil {
+		return ErrClosed
+	}
+	r.life.RLock()
+	defer r.life.RUnlock()
+	if r.closed {
+		return ErrClosed
+	}
+	if !b.timer.CompareAndSwap(0, adding) {
+		return ErrInUse
+	}
+	key := b.Key()
+	r.slots.alloc(b)
+	t, err := r.sched.Add(r.sched.Now()+jitter(key, b.Period), uint64(b.slot))
+	if err != nil {
+		r.slots.release(b)
+		return fmt.Errorf("reactor: scheduling %s: %w", key, err)
+	}
+	b.timer.Store(uint64(t))
+	if old, loaded := r.beats.LoadAndStore(key, b); loaded {
+		r.stop(old)
+	}
+	return nil
+}
+
+// Remove stops beating for the instance and forgets it. It reports whether
+// the instance was there. A beat in flight for it completes but is never
+// followed by another. O(1); lock-free on the map.
+func (r *Reactor) Remove(service, ip string, port int) bool {
+	if r == nil {
+		return false
+	}
+	b, ok := r.beats.LoadAndDelete(Key(service, ip, port))
+	if ok {
+		r.stop(b)
+	}
+	return ok
+}
+
+// Get returns the BeatInfo beating for the instance, if any.
+func (r *Reactor) Get(service, ip string, port int) (*BeatInfo, bool) {
+	if r == nil {
+		return nil, false
+	}
+	return r.beats.Load(Key(service, ip, port))
+}
+
+// Len returns the number of instances beating.
+func (r *Reactor) Len() int {
+	if r == nil {
+		return 0
+	}
+	return r.beats.Size()
+}
+
+// stop ends b's beats: no beat of it is sent or re-armed after this, but for
+// one already handed to a sender.
+func (r *Reactor) stop(b *BeatInfo) {
+	if b.stopped.Swap(true) {
+		return
+	}
+	r.sched.Cancel(b.wheelTimer())
+	r.slots.release(b)
+}
+
+// Close stops every beat, waits for the senders and the re-registration
+// worker to finish, and, with Config.DeregisterOnClose, deregisters every
+// instance within ctx. Beats in flight are cancelled. Close is idempotent;
+// later Adds return ErrClosed.
+func (r *Reactor) Close(ctx context.Context) error {
+	if r == nil {
+		return nil
+	}
+	r.life.Lock()
+	if r.closed {
+		r.life.Unlock()
+		return nil
+	}
+	r.closed = true
+	r.life.Unlock()
+
+	r.cancel()     // sends in flight abort; a Handler waiting on the queue returns
+	r.sched.Stop() // the Handler has returned and will not run again
+	close(r.jobs)
+	r.senders.Wait()
+	r.rereg.wait()
+
+	var all []*BeatInfo
+	r.beats.Range(func(_ string, b *BeatInfo) bool {
+		b.stopped.Store(true)
+		all = append(all, b)
+		return true
+	})
+	r.beats.Clear()
+	if !r.cfg.DeregisterOnClose {
+		return nil
+	}
+	return r.deregister(ctx, all)
+}
+
+// deregister deregisters all with up to Senders calls at once, until ctx
+// is done.
+func (r *Reactor) deregister(ctx context.Context, all []*BeatInfo) error {
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		failed int
+		first  error
+		next   = make(chan *BeatInfo)
+	)
+	for range min(r.cfg.Senders, len(all)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range next {
+				if err := r.cfg.Transport.Deregister(ctx, b); err != nil {
+					mu.Lock()
+					failed++
+					first = cmp.Or(first, err)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	sent := 0
+	for _, b := range all {
+		select {
+		case next <- b:
+			sent++
+			continue
+		case <-ctx.Done():
+		}
+		break
+	}
+	close(next)
+	wg.Wait()
+	if sent < len(all) {
+		return fmt.Errorf("reactor: deregistered %d of %d instances: %w", sent-failed, len(all), ctx.Err())
+	}
+	if failed > 0 {
+		return fmt.Errorf("reactor: %d of %d deregistrations failed, first: %w", failed, len(all), first)
+	}
+	return nil
+}
+
+// jitter returns the offset of a key's first beat in its first period: an
+// FNV-1a hash of the key, so a million Adds spread evenly over the period
+// and an instance always gets the same phase.
+func jitter(key string, period time.Duration) time.Duration {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(key); i++ {
+		h = (h ^ uint64(key[i])) * 1099511628211
+	}
+	return time.Duration(h % uint64(period))
+}

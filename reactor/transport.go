@@ -1,0 +1,52 @@
+package reactor
+
+import (
+	"context"
+	"time"
+)
+
+// Nacos response codes the Reactor acts on.
+const (
+	// CodeOK is the code of an accepted beat.
+	CodeOK = 10200
+	// CodeNotFound means the server does not know the instance: the Reactor
+	// registers it again.
+	CodeNotFound = 20404
+)
+
+// Beat is one beat for a Transport to send.
+type Beat struct {
+	// Info is the instance. Read it; never change it.
+	Info *BeatInfo
+	// Light asks for a light beat: no BeatInfo body, only the instance's
+	// identity, as the server allows when it answered lightBeatEnabled.
+	Light bool
+}
+
+// BeatResult is what the server answered to one beat.
+type BeatResult struct {
+	// Err is set when the beat got no usable answer: a network error, a
+	// timeout, a non-200 status or a body that does not parse. The other
+	// fields are then zero.
+	Err error
+	// Code is the Nacos code in the answer: CodeOK, CodeNotFound, or another.
+	Code int
+	// ClientBeatInterval is the period the server asks for; 0 if it gave none.
+	ClientBeatInterval time.Duration
+	// LightBeatEnabled is the server's permission to send light beats.
+	LightBeatEnabled bool
+}
+
+// Transport carries beats and registrations to the registry. The Reactor
+// calls it from its sender goroutines, several at once.
+type Transport interface {
+	// SendBeats sends beats[i] and stores its answer in results[i]; the two
+	// slices have the same length. It returns when every beat has an answer
+	// or an error, or ctx is done (the rest then get ctx's error). Sending a
+	// batch at once lets a transport pipeline it.
+	SendBeats(ctx context.Context, beats []Beat, results []BeatResult)
+	// Register registers the instance b describes (ephemeral).
+	Register(ctx context.Context, b *BeatInfo) error
+	// Deregister removes the instance b describes.
+	Deregister(ctx context.Context, b *BeatInfo) error
+}
