@@ -1,0 +1,110 @@
+package beatload
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/beatwheel/beatwheel/internal/measure"
+	"github.com/beatwheel/beatwheel/wheel"
+)
+
+// NewScheduler builds the scheduler a Load runs on, handing its expiries to
+// h. It is how callers choose between *wheel.Wheel and the RussellLuo
+// adapter, and how tests get a Manual wheel they can drive.
+type NewScheduler func(h wheel.Handler) (wheel.Scheduler, error)
+
+// Config says what a Load keeps alive.
+type Config struct {
+	// Instances is the number of beats kept alive, at least 1.
+	Instances int
+	// Period is the time between two beats of one instance, above 0.
+	Period time.Duration
+	// Meter receives every beat. Required.
+	Meter *measure.Meter
+}
+
+// ErrInvalidConfig is wrapped by every Config error.
+var ErrInvalidConfig = errors.New("beatload: invalid config")
+
+func (c Config) validate() error {
+	switch {
+	case c.Instances < 1:
+		return fmt.Errorf("%w: Instances %d is below 1", ErrInvalidConfig, c.Instances)
+	case c.Period <= 0:
+		return fmt.Errorf("%w: Period %v is not positive", ErrInvalidConfig, c.Period)
+	case c.Meter == nil:
+		return fmt.Errorf("%w: nil Meter", ErrInvalidConfig)
+	}
+	return nil
+}
+
+// Load is N no-op beats kept alive on one scheduler. It keeps no per-instance
+// state of its own: the instance index is the scheduler entry's data, and
+// the due time is the entry's. Stop ends it.
+type Load struct {
+	sched  wheel.Scheduler
+	period time.Duration
+	meter  *measure.Meter
+	// resetErrors counts re-arms the scheduler refused other than because
+	// it was stopped; each one is an instance that stopped beating.
+	resetErrors atomic.Uint64
+	stopOnce    sync.Once
+}
+
+// Start builds a scheduler with newSched and arms cfg.Instances beats on it,
+// instance i first due at Now + Spread(cfg.Period, i, cfg.Instances). It
+// returns once every beat is armed; beats start firing while it arms. On
+// error the scheduler, if built, is stopped.
+func Start(newSched NewScheduler, cfg Config) (*Load, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	l := &Load{period: cfg.Period, meter: cfg.Meter}
+	sched, err := newSched(l.handle)
+	if err != nil {
+		return nil, fmt.Errorf("beatload: new scheduler: %w", err)
+	}
+	// The Handler reads l.sched; it runs only once an entry is armed
+	// below, and arming synchronises with the scheduler's firing.
+	l.sched = sched
+	start := sched.Now()
+	for i := range cfg.Instances {
+		if _, err := sched.Add(start+Spread(cfg.Period, i, cfg.Instances), uint64(i)); err != nil {
+			sched.Stop()
+			return nil, fmt.Errorf("beatload: arming instance %d of %d: %w", i, cfg.Instances, err)
+		}
+	}
+	return l, nil
+}
+
+// handle is the scheduler's Handler: one beat per expired entry, then
+// re-arm it one period after its due time, or now if that has passed. It
+// reads the clock once per batch and allocates nothing. It is safe for
+// concurrent calls (the RussellLuo adapter makes them).
+func (l *Load) handle(batch []wheel.Expired) {
+	now := l.sched.Now()
+	for _, e := range batch {
+		Beat(l.meter, e.Data, now-e.Due)
+		if err := l.sched.Reset(e.Timer, max(e.Due+l.period, now)); err != nil {
+			if errors.Is(err, wheel.ErrStopped) {
+				return
+			}
+			l.resetErrors.Add(1)
+		}
+	}
+}
+
+// Scheduler returns the scheduler the beats run on.
+func (l *Load) Scheduler() wheel.Scheduler { return l.sched }
+
+// ResetErrors returns how many re-arms the scheduler refused while running;
+// each is an instance that no longer beats. It is 0 in a healthy run.
+func (l *Load) ResetErrors() uint64 { return l.resetErrors.Load() }
+
+// Stop stops the scheduler: no beat fires after it returns. Idempotent.
+func (l *Load) Stop() {
+	l.stopOnce.Do(l.sched.Stop)
+}
