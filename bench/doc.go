@@ -1,0 +1,10 @@
+// Package bench compares ways of keeping huge numbers of heartbeats alive:
+// our wheel, the RussellLuo/timingwheel adapter, one time.AfterFunc per
+// instance, and one goroutine per instance. It is its own module, as zap's
+// benchmarks are, so that the competitors it measures never become
+// dependencies of the library.
+//
+// Everything is in test files: scenario_test.go holds the shared scenario
+// and measurement protocol, and each other file one way of keeping beats
+// alive. See README.md for how to run it.
+package bench

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"time"
+
+	"github.com/beatwheel/beatwheel/internal/beatload"
+	"github.com/beatwheel/beatwheel/wheel"
+	"github.com/beatwheel/beatwheel/wheel/russellluo"
+)
+
+// scheduler is one -scheduler choice.
+type scheduler struct {
+	name string
+	// build returns the constructor of a scheduler with the given tick.
+	build func(tick time.Duration) beatload.NewScheduler
+}
+
+// schedulers returns every -scheduler choice, the default first.
+func schedulers() []scheduler {
+	return []scheduler{
+		{name: "wheel", build: func(tick time.Duration) beatload.NewScheduler {
+			return func(h wheel.Handler) (wheel.Scheduler, error) {
+				return wheel.New(wheel.Config{Tick: tick}, h)
+			}
+		}},
+		{name: "russellluo", build: func(tick time.Duration) beatload.NewScheduler {
+			return func(h wheel.Handler) (wheel.Scheduler, error) {
+				return russellluo.New(russellluo.Config{Tick: tick}, h)
+			}
+		}},
+	}
+}
+
+// lookupScheduler returns the choice called name.
+func lookupScheduler(name string) (scheduler, bool) {
+	for _, s := range schedulers() {
+		if s.name == name {
+			return s, true
+		}
+	}
+	return scheduler{}, false
+}
+
+// schedulerNames returns the names of every choice, the default first.
+func schedulerNames() []string {
+	var names []string
+	for _, s := range schedulers() {
+		names = append(names, s.name)
+	}
+	return names
+}
