@@ -23,8 +23,9 @@ func (r *Reactor) expired(batch []wheel.Expired) {
 		if t := b.timer.Load(); t != adding && wheel.Timer(t) != e.Timer {
 			continue // the slot now belongs to another instance
 		}
-		r.stats.lateness.Record(uint64(e.Data), now-e.Due)
-		j.add(b, e)
+		late := now - e.Due
+		r.stats.lateness.Record(uint64(e.Data), late)
+		j.add(b, e, late)
 		if j.full() {
 			r.dispatch(j)
 			j = r.jobPool.Get().(*job)

@@ -28,8 +28,9 @@ func newJob(size int) *job {
 	}
 }
 
-func (j *job) add(b *BeatInfo, e wheel.Expired) {
-	j.beats = append(j.beats, Beat{Info: b})
+// add appends b's beat, due at e.Due and handed out late after it.
+func (j *job) add(b *BeatInfo, e wheel.Expired, late time.Duration) {
+	j.beats = append(j.beats, Beat{Info: b, Late: late})
 	j.due = append(j.due, due{timer: e.Timer, at: e.Due})
 }
 

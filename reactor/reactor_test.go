@@ -358,3 +358,17 @@ func TestZeroAllocsPerBeat(t *testing.T) {
 	allocs := testing.AllocsPerRun(10, step)
 	assert.Less(t, allocs/n, 0.01, "%.0f allocations for %d beats", allocs, n)
 }
+
+// TestBeatCarriesLateness: the transport sees how late the scheduler handed
+// each beat out, the same figure Stats.Lateness records.
+func TestBeatCarriesLateness(t *testing.T) {
+	h := newHarness(t, Config{})
+	b := instance(1, 1)
+	require.NoError(t, h.r.Add(b))
+	due := jitter(b.Key(), b.Period)
+	h.advance(due+7*time.Millisecond, 1)
+	sent := h.f.sent()
+	require.Len(t, sent, 1)
+	assert.Equal(t, 7*time.Millisecond, sent[0].Late)
+	assert.Equal(t, 7*time.Millisecond, h.r.Stats().Lateness.Max)
+}

@@ -21,6 +21,9 @@ type Beat struct {
 	// Light asks for a light beat: no BeatInfo body, only the instance's
 	// identity, as the server allows when it answered lightBeatEnabled.
 	Light bool
+	// Late is how long after its due time the scheduler handed the beat
+	// out: what Stats.Lateness records. A transport may log or measure it.
+	Late time.Duration
 }
 
 // BeatResult is what the server answered to one beat.
