@@ -1,6 +1,7 @@
 // Package bench compares ways of keeping huge numbers of heartbeats alive:
 // our wheel, the RussellLuo/timingwheel adapter, one time.AfterFunc per
-// instance, and one goroutine per instance. It is its own module, as zap's
+// instance, and one goroutine per instance; and, beside them, the whole
+// reactor on our wheel with a no-op transport. It is its own module, as zap's
 // benchmarks are, so that the competitors it measures never become
 // dependencies of the library.
 //

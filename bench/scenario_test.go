@@ -43,6 +43,7 @@ func ways() []way {
 		{name: "russellluo", start: startRussellLuo},
 		{name: "afterfunc", start: startAfterFunc},
 		{name: "goroutine", start: startGoroutines, drifts: true},
+		{name: "reactor", start: startReactor},
 	}
 }
 

@@ -16,6 +16,7 @@ type config struct {
 	duration  time.Duration // of the run, after adding
 	tick      time.Duration // scheduler resolution
 	scheduler string        // a name from schedulers
+	transport string        // a name from transports
 }
 
 // errUsage is wrapped by every invalid flag value.
@@ -31,6 +32,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&cfg.duration, "duration", 30*time.Second, "how long to run after adding the instances")
 	fs.DurationVar(&cfg.tick, "tick", 10*time.Millisecond, "scheduler tick")
 	fs.StringVar(&cfg.scheduler, "scheduler", "wheel", "scheduler: "+strings.Join(schedulerNames(), " or "))
+	fs.StringVar(&cfg.transport, "transport", "none", transportUsage())
 	// The flag package prints its own errors and usage; we print one line
 	// instead, and usage only when asked.
 	fs.SetOutput(io.Discard)
@@ -64,5 +66,18 @@ func (c config) validate() error {
 	if _, ok := lookupScheduler(c.scheduler); !ok {
 		return fmt.Errorf("%w: -scheduler %q: want %s", errUsage, c.scheduler, strings.Join(schedulerNames(), " or "))
 	}
+	if _, ok := lookupTransport(c.transport); !ok {
+		return fmt.Errorf("%w: -transport %q: want %s", errUsage, c.transport, strings.Join(transportNames(), " or "))
+	}
 	return nil
+}
+
+// transportUsage describes the -transport choices.
+func transportUsage() string {
+	var sb strings.Builder
+	sb.WriteString("how beats are kept and sent:")
+	for _, t := range transports() {
+		sb.WriteString("\n  " + t.name + ": " + t.about)
+	}
+	return sb.String()
 }

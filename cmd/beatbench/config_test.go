@@ -10,7 +10,7 @@ import (
 )
 
 func TestParseFlags(t *testing.T) {
-	defaults := config{instances: 100_000, period: 5 * time.Second, duration: 30 * time.Second, tick: 10 * time.Millisecond, scheduler: "wheel"}
+	defaults := config{instances: 100_000, period: 5 * time.Second, duration: 30 * time.Second, tick: 10 * time.Millisecond, scheduler: "wheel", transport: "none"}
 	with := func(f func(*config)) config {
 		c := defaults
 		f(&c)
@@ -23,8 +23,8 @@ func TestParseFlags(t *testing.T) {
 		wantErr string
 	}{
 		{name: "defaults", args: nil, want: defaults},
-		{name: "all set", args: []string{"-instances", "1000000", "-period=2s", "-duration=1m", "-tick=1ms", "-scheduler=russellluo"},
-			want: config{instances: 1_000_000, period: 2 * time.Second, duration: time.Minute, tick: time.Millisecond, scheduler: "russellluo"}},
+		{name: "all set", args: []string{"-instances", "1000000", "-period=2s", "-duration=1m", "-tick=1ms", "-scheduler=russellluo", "-transport=noop"},
+			want: config{instances: 1_000_000, period: 2 * time.Second, duration: time.Minute, tick: time.Millisecond, scheduler: "russellluo", transport: "noop"}},
 		{name: "one instance", args: []string{"-instances=1"}, want: with(func(c *config) { c.instances = 1 })},
 		{name: "negative instances", args: []string{"-instances=-5"}, wantErr: "-instances -5: need at least 1"},
 		{name: "zero instances", args: []string{"-instances=0"}, wantErr: "-instances 0"},
@@ -34,7 +34,8 @@ func TestParseFlags(t *testing.T) {
 		{name: "zero tick", args: []string{"-tick=0s"}, wantErr: "-tick 0s"},
 		{name: "unknown scheduler", args: []string{"-scheduler=heap"}, wantErr: `-scheduler "heap": want wheel or russellluo`},
 		{name: "bad duration", args: []string{"-period=soon"}, wantErr: `invalid value "soon" for flag -period`},
-		{name: "unknown flag", args: []string{"-transport=http"}, wantErr: "flag provided but not defined: -transport"},
+		{name: "unknown transport", args: []string{"-transport=http"}, wantErr: `-transport "http": want none or noop`},
+		{name: "unknown flag", args: []string{"-transprt=noop"}, wantErr: "flag provided but not defined: -transprt"},
 		{name: "stray argument", args: []string{"run"}, wantErr: `unexpected argument "run"`},
 	}
 	for _, tc := range tests {

@@ -22,6 +22,7 @@ func TestRealMainBadFlags(t *testing.T) {
 		{"negative instances", []string{"-instances=-1"}, "-instances -1"},
 		{"zero period", []string{"-period=0s"}, "-period 0s"},
 		{"unknown scheduler", []string{"-scheduler=heap"}, `-scheduler "heap"`},
+		{"unknown transport", []string{"-transport=grpc"}, `-transport "grpc"`},
 		{"unknown flag", []string{"-nope"}, "flag provided but not defined: -nope"},
 		{"not a number", []string{"-instances=lots"}, `invalid value "lots" for flag -instances`},
 	}

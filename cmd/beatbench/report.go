@@ -26,8 +26,8 @@ func (p *printer) printf(format string, args ...any) {
 
 // header says what the run does.
 func (p *printer) header(cfg config) {
-	p.printf("beatbench: %d instances, period %v, scheduler %s (tick %v), for %v\n",
-		cfg.instances, cfg.period, cfg.scheduler, cfg.tick, cfg.duration)
+	p.printf("beatbench: %d instances, period %v, transport %s, scheduler %s (tick %v), for %v\n",
+		cfg.instances, cfg.period, cfg.transport, cfg.scheduler, cfg.tick, cfg.duration)
 }
 
 // added reports adding the instances and the memory they keep, then the
@@ -55,7 +55,7 @@ type summary struct {
 	interrupted bool
 	add         time.Duration
 	perInstance float64
-	resetErrors uint64
+	problems    string // what went wrong, or ""
 }
 
 // summary prints the figures of the steady part of the run.
@@ -78,8 +78,8 @@ func (p *printer) summary(s summary) {
 	p.printf("  %-14s %v\n", "add time", s.add.Round(time.Microsecond))
 	p.printf("  %-14s p50 %s, p99 %s, p999 %s, max %s\n", "lateness",
 		late(st.P50()), late(st.P99()), late(st.P999()), late(st.MaxLate()))
-	if s.resetErrors > 0 {
-		p.printf("  %-14s %d instances stopped beating: the scheduler refused to re-arm them\n", "errors", s.resetErrors)
+	if s.problems != "" {
+		p.printf("  %-14s %s\n", "errors", s.problems)
 	}
 }
 

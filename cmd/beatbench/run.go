@@ -21,6 +21,10 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 	if !ok {
 		return fmt.Errorf("unknown scheduler %q", cfg.scheduler)
 	}
+	tr, ok := lookupTransport(cfg.transport)
+	if !ok {
+		return fmt.Errorf("unknown transport %q", cfg.transport)
+	}
 	p := &printer{w: out}
 	p.header(cfg)
 
@@ -28,13 +32,13 @@ func run(ctx context.Context, cfg config, out io.Writer) error {
 	heapBefore := measure.HeapInUse()
 	liveBefore := measure.LiveHeap()
 	t0 := time.Now()
-	load, err := beatload.Start(sched.build(cfg.tick), beatload.Config{
+	load, err := tr.start(sched.build(cfg.tick), beatload.Config{
 		Instances: cfg.instances,
 		Period:    cfg.period,
 		Meter:     m,
 	})
 	if err != nil {
-		return fmt.Errorf("starting %s: %w", cfg.scheduler, err)
+		return fmt.Errorf("starting %s on %s: %w", cfg.transport, cfg.scheduler, err)
 	}
 	defer load.Stop()
 	add := time.Since(t0)
@@ -81,7 +85,7 @@ loop:
 		interrupted: interrupted,
 		add:         add,
 		perInstance: perInstance,
-		resetErrors: load.ResetErrors(),
+		problems:    load.problems(),
 	})
 	return p.err
 }

@@ -22,32 +22,37 @@ func number(t *testing.T, out, pattern string) float64 {
 	return v
 }
 
-// TestRunShort runs each scheduler for real, briefly, and checks that the
-// report says something sane. Bounds are loose: the machine may be busy.
+// TestRunShort runs each transport on each scheduler for real, briefly, and
+// checks that the report says something sane. Bounds are loose: the
+// machine may be busy.
 func TestRunShort(t *testing.T) {
-	for _, name := range schedulerNames() {
-		t.Run(name, func(t *testing.T) {
-			cfg := config{instances: 1000, period: 200 * time.Millisecond, duration: 1500 * time.Millisecond, tick: 10 * time.Millisecond, scheduler: name}
-			var out bytes.Buffer
-			require.NoError(t, run(context.Background(), cfg, &out))
-			s := out.String()
-			assert.Contains(t, s, "beatbench: 1000 instances, period 200ms, scheduler "+name)
-			assert.Regexp(t, `(?m)^\s+1s\s+\d+`, s, "a progress line after a second")
-			assert.Contains(t, s, "summary of the steady")
-			assert.InDelta(t, 1.0, number(t, s, `fired/expected ([0-9.]+)`), 0.2)
-			assert.InDelta(t, 5000, number(t, s, `(?m)^  beats/s\s+([0-9.]+)`), 1000)
-			assert.Positive(t, number(t, s, `CPU per beat\s+([0-9.]+) ns`))
-			assert.Positive(t, number(t, s, `memory\s+([0-9.]+) B per instance`))
-			assert.Regexp(t, `lateness\s+p50 \S+, p99 \S+, p999 \S+, max \S+`, s)
-			assert.NotContains(t, s, "errors")
-		})
+	for _, tr := range transportNames() {
+		for _, sched := range schedulerNames() {
+			t.Run(tr+"/"+sched, func(t *testing.T) { runShort(t, tr, sched) })
+		}
 	}
+}
+
+func runShort(t *testing.T, transport, scheduler string) {
+	cfg := config{instances: 1000, period: 200 * time.Millisecond, duration: 1500 * time.Millisecond, tick: 10 * time.Millisecond, scheduler: scheduler, transport: transport}
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), cfg, &out))
+	s := out.String()
+	assert.Contains(t, s, "beatbench: 1000 instances, period 200ms, transport "+transport+", scheduler "+scheduler)
+	assert.Regexp(t, `(?m)^\s+1s\s+\d+`, s, "a progress line after a second")
+	assert.Contains(t, s, "summary of the steady")
+	assert.InDelta(t, 1.0, number(t, s, `fired/expected ([0-9.]+)`), 0.2)
+	assert.InDelta(t, 5000, number(t, s, `(?m)^  beats/s\s+([0-9.]+)`), 1000)
+	assert.Positive(t, number(t, s, `CPU per beat\s+([0-9.]+) ns`))
+	assert.Positive(t, number(t, s, `memory\s+([0-9.]+) B per instance`))
+	assert.Regexp(t, `lateness\s+p50 \S+, p99 \S+, p999 \S+, max \S+`, s)
+	assert.NotContains(t, s, "errors")
 }
 
 func TestRunInterrupted(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	cfg := config{instances: 100, period: 100 * time.Millisecond, duration: time.Hour, tick: 10 * time.Millisecond, scheduler: "wheel"}
+	cfg := config{instances: 100, period: 100 * time.Millisecond, duration: time.Hour, tick: 10 * time.Millisecond, scheduler: "wheel", transport: "none"}
 	var out bytes.Buffer
 	start := time.Now()
 	require.NoError(t, run(ctx, cfg, &out))
@@ -63,7 +68,7 @@ type failWriter struct{}
 func (failWriter) Write([]byte) (int, error) { return 0, assert.AnError }
 
 func TestRunReportsWriteErrors(t *testing.T) {
-	cfg := config{instances: 10, period: 100 * time.Millisecond, duration: 50 * time.Millisecond, tick: 10 * time.Millisecond, scheduler: "wheel"}
+	cfg := config{instances: 10, period: 100 * time.Millisecond, duration: 50 * time.Millisecond, tick: 10 * time.Millisecond, scheduler: "wheel", transport: "none"}
 	require.ErrorIs(t, run(context.Background(), cfg, failWriter{}), assert.AnError)
 }
 

@@ -24,6 +24,17 @@ type Config struct {
 	Period time.Duration
 	// Meter receives every beat. Required.
 	Meter *measure.Meter
+	// Services is how many services StartReactor spreads the instances
+	// over; 0 means DefaultServices. Start ignores it.
+	Services int
+}
+
+// services returns Services or its default.
+func (c Config) services() int {
+	if c.Services == 0 {
+		return DefaultServices
+	}
+	return c.Services
 }
 
 // ErrInvalidConfig is wrapped by every Config error.
@@ -37,6 +48,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("%w: Period %v is not positive", ErrInvalidConfig, c.Period)
 	case c.Meter == nil:
 		return fmt.Errorf("%w: nil Meter", ErrInvalidConfig)
+	case c.Services < 0:
+		return fmt.Errorf("%w: Services %d is negative", ErrInvalidConfig, c.Services)
 	}
 	return nil
 }
