@@ -1,0 +1,126 @@
+package nacostest
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net/url"
+	"strconv"
+	"sync/atomic"
+	"testing"
+
+	"github.com/valyala/fasthttp"
+)
+
+// rawBeat is the wire form of a beat as the Java client sends it: identity
+// in the query, BeatInfo (when full) in the form body.
+func rawBeat(i int, full bool) []byte {
+	ip := fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255)
+	q := "namespaceId=public&serviceName=DEFAULT_GROUP%40%40svc&clusterName=DEFAULT&ip=" + ip + "&port=8080"
+	var body string
+	if full {
+		beat := `{"port":8080,"ip":"` + ip + `","weight":1.0,"serviceName":"DEFAULT_GROUP@@svc","cluster":"DEFAULT","metadata":{"k":"v"},"scheduled":false,"period":5000,"stopped":false}`
+		body = "beat=" + url.QueryEscape(beat)
+	}
+	return []byte("PUT /nacos/v1/ns/instance/beat?" + q + " HTTP/1.1\r\nHost: x\r\n" +
+		"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body)
+}
+
+// BenchmarkBeat measures the server's handling of one beat of a known
+// instance, in process (no network): request parsing, routing, the store
+// update and the answer. Light beats must not allocate.
+func BenchmarkBeat(b *testing.B) {
+	for _, full := range []bool{false, true} {
+		name := "light"
+		if full {
+			name = "full"
+		}
+		b.Run(name, func(b *testing.B) {
+			s := startBench(b)
+			const n = 1024
+			reqs := make([][]byte, n)
+			for i := range reqs {
+				reqs[i] = rawBeat(i, full)
+				// A full beat registers the instance the first time.
+				if code := serveRaw(b, s, rawBeat(i, true)); code != fasthttp.StatusOK {
+					b.Fatalf("register by beat: status %d", code)
+				}
+			}
+			var ctx fasthttp.RequestCtx
+			var rd bytes.Reader
+			br := bufio.NewReader(&rd)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				rd.Reset(reqs[i%n])
+				br.Reset(&rd)
+				ctx.Request.Reset()
+				ctx.Response.Reset()
+				if err := ctx.Request.Read(br); err != nil {
+					b.Fatal(err)
+				}
+				s.handle(&ctx)
+			}
+			b.StopTimer()
+			if !bytes.Contains(ctx.Response.Body(), []byte(`"code":10200`)) {
+				b.Fatalf("answer %s", ctx.Response.Body())
+			}
+		})
+	}
+}
+
+// BenchmarkBeatParallel is BenchmarkBeat light on every core at once, on
+// distinct instances: it shows the store takes no global lock.
+func BenchmarkBeatParallel(b *testing.B) {
+	s := startBench(b)
+	const n = 4096
+	reqs := make([][]byte, n)
+	for i := range reqs {
+		reqs[i] = rawBeat(i, false)
+		serveRaw(b, s, rawBeat(i, true))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	var seq uint64
+	b.RunParallel(func(pb *testing.PB) {
+		var ctx fasthttp.RequestCtx
+		var rd bytes.Reader
+		br := bufio.NewReader(&rd)
+		i := int(atomicAdd(&seq) * 997)
+		for pb.Next() {
+			i++
+			rd.Reset(reqs[i%n])
+			br.Reset(&rd)
+			ctx.Request.Reset()
+			ctx.Response.Reset()
+			if err := ctx.Request.Read(br); err != nil {
+				b.Error(err)
+				return
+			}
+			s.handle(&ctx)
+		}
+	})
+}
+
+func startBench(b *testing.B) *Server {
+	b.Helper()
+	s, err := Start(Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// serveRaw runs one raw request through the handler and returns the status.
+func serveRaw(tb testing.TB, s *Server, raw []byte) int {
+	tb.Helper()
+	var ctx fasthttp.RequestCtx
+	if err := ctx.Request.Read(bufio.NewReader(bytes.NewReader(raw))); err != nil {
+		tb.Fatal(err)
+	}
+	s.handle(&ctx)
+	return ctx.Response.StatusCode()
+}
+
+func atomicAdd(p *uint64) uint64 { return atomic.AddUint64(p, 1) }
