@@ -1,0 +1,360 @@
+package transport
+
+import (
+	"bufio"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"io"
+	"math/big"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/beatwheel/beatwheel/reactor"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/valyala/fasthttp"
+)
+
+func TestConfig(t *testing.T) {
+	for _, cfg := range []Config{
+		{}, {Servers: []string{"nohost"}}, {Servers: []string{"h:0"}}, {Servers: []string{"http://h:1"}},
+		{Servers: []string{"h:1"}, ContextPath: "nacos"}, {Servers: []string{"h:1"}, Password: "x"},
+		{Servers: []string{"h:1"}, Mode: 7}, {Servers: []string{"h:1"}, Conns: -1},
+	} {
+		_, err := New(cfg)
+		assert.ErrorIs(t, err, ErrConfig, "%+v", cfg)
+	}
+	c, err := New(Config{Servers: []string{"h:1"}, Mode: ModePipeline})
+	require.NoError(t, err)
+	assert.Equal(t, DefaultPipelineConns, c.cfg.Conns)
+	assert.Equal(t, "/nacos", c.cfg.ContextPath)
+	require.NoError(t, c.Close())
+	m, err := ParseMode("pipeline")
+	require.NoError(t, err)
+	assert.Equal(t, "pipeline", m.String())
+	_, err = ParseMode("x")
+	assert.ErrorIs(t, err, ErrConfig)
+}
+
+func TestConcurrentBeats(t *testing.T) {
+	var n atomic.Int64
+	ts := newTestServer(t, func(ctx *fasthttp.RequestCtx) { n.Add(1); nacosHandler(ctx) })
+	for _, mode := range modes {
+		t.Run(mode.String(), func(t *testing.T) {
+			n.Store(0)
+			c := newClient(t, Config{Servers: []string{ts.addr}, Mode: mode, Conns: 3, MaxInflightPerConn: 16})
+			var wg sync.WaitGroup
+			for g := 0; g < 8; g++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					beats := testBeats(200)
+					res := make([]reactor.BeatResult, len(beats))
+					for r := 0; r < 5; r++ {
+						c.SendBeats(bg(), beats, res)
+						for i := range res {
+							if !assert.NoError(t, res[i].Err) {
+								return
+							}
+							assert.Equal(t, reactor.CodeOK, res[i].Code)
+							assert.Equal(t, 5*time.Second, res[i].ClientBeatInterval)
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			assert.EqualValues(t, 8*5*200, n.Load())
+			require.NoError(t, c.Register(bg(), testInfo(1)))
+			require.NoError(t, c.Deregister(bg(), testInfo(1)))
+		})
+	}
+}
+
+// TestPipelineReset: the server reads a whole batch, answers 3 and resets
+// the connection: exactly the other beats fail, and the next batch runs on
+// a new connection.
+func TestPipelineReset(t *testing.T) {
+	var conns atomic.Int32
+	rs := newRawServer(t, func(conn net.Conn) {
+		first := conns.Add(1) == 1
+		br := bufio.NewReader(conn)
+		var req fasthttp.Request
+		for k := 0; ; k++ {
+			if first && k == 10 {
+				for j := 0; j < 3; j++ {
+					_, _ = io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Length: "+itoa(len(okBeat))+"\r\n\r\n"+okBeat)
+				}
+				conn.(*net.TCPConn).SetLinger(0)
+				return
+			}
+			if err := req.Read(br); err != nil {
+				return
+			}
+			if !first {
+				_, _ = io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Length: "+itoa(len(okBeat))+"\r\n\r\n"+okBeat)
+			}
+		}
+	})
+	c := newClient(t, Config{Servers: []string{rs.addr}, Mode: ModePipeline, Conns: 1})
+	beats := testBeats(10)
+	res := make([]reactor.BeatResult, 10)
+	c.SendBeats(bg(), beats, res)
+	for i, r := range res {
+		if i < 3 {
+			assert.NoError(t, r.Err, i)
+		} else {
+			assert.ErrorIs(t, r.Err, ErrConnection, i)
+		}
+	}
+	c.SendBeats(bg(), beats, res)
+	for _, r := range res {
+		assert.NoError(t, r.Err)
+	}
+	assert.EqualValues(t, 2, conns.Load())
+}
+
+// silentServer reads requests and never answers.
+func silentServer(t *testing.T) *rawServer {
+	return newRawServer(t, func(conn net.Conn) { _, _ = io.Copy(io.Discard, conn) })
+}
+
+func TestReadTimeout(t *testing.T) {
+	rs := silentServer(t)
+	for _, mode := range modes {
+		t.Run(mode.String(), func(t *testing.T) {
+			c := newClient(t, Config{Servers: []string{rs.addr}, Mode: mode, ReadTimeout: 100 * time.Millisecond})
+			res := make([]reactor.BeatResult, 3)
+			start := time.Now()
+			c.SendBeats(bg(), testBeats(3), res)
+			for _, r := range res {
+				assert.ErrorIs(t, r.Err, ErrTimeout)
+			}
+			assert.Less(t, time.Since(start), 2*time.Second)
+		})
+	}
+}
+
+func TestPipelineCancel(t *testing.T) {
+	rs := silentServer(t)
+	c := newClient(t, Config{Servers: []string{rs.addr}, Mode: ModePipeline, Conns: 1,
+		MaxInflightPerConn: 2, ReadTimeout: 300 * time.Millisecond})
+	ctx, cancel := context.WithCancel(bg())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	res := make([]reactor.BeatResult, 10)
+	c.SendBeats(ctx, testBeats(10), res)
+	var canceled, timedOut int
+	for _, r := range res {
+		switch {
+		case errors.Is(r.Err, context.Canceled):
+			canceled++
+		case errors.Is(r.Err, ErrTimeout):
+			timedOut++
+		}
+	}
+	assert.Equal(t, 8, canceled)
+	assert.Equal(t, 2, timedOut)
+
+	c.SendBeats(ctx, testBeats(2), res[:2]) // already done
+	assert.ErrorIs(t, res[0].Err, context.Canceled)
+}
+
+func deadAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+func TestFailover(t *testing.T) {
+	ts := newTestServer(t, nacosHandler)
+	for _, mode := range modes {
+		t.Run(mode.String(), func(t *testing.T) {
+			var logs logCapture
+			servers := []string{deadAddr(t), ts.addr}
+			c := newClient(t, Config{Servers: servers, Mode: mode, Logger: logs.logger()})
+			res := make([]reactor.BeatResult, 2)
+			c.SendBeats(bg(), testBeats(2), res)
+			assert.ErrorIs(t, res[0].Err, ErrConnection)
+			c.SendBeats(bg(), testBeats(2), res)
+			assert.NoError(t, res[0].Err)
+			assert.NoError(t, res[1].Err)
+			assert.Contains(t, logs.String(), "moving to the next")
+
+			c2 := newClient(t, Config{Servers: servers, Mode: mode})
+			assert.NoError(t, c2.Register(bg(), testInfo(0)), "register retries on the next server")
+		})
+	}
+}
+
+func TestAuth(t *testing.T) {
+	var logins atomic.Int32
+	var lastToken atomic.Value
+	ts := newTestServer(t, func(ctx *fasthttp.RequestCtx) {
+		if strings.HasSuffix(string(ctx.Path()), "/login") {
+			if string(ctx.PostArgs().Peek("password")) != "s3cret-PW" {
+				ctx.SetStatusCode(403)
+				ctx.SetBodyString("unknown user!")
+				return
+			}
+			n := logins.Add(1)
+			ctx.SetBodyString(`{"accessToken":"tok-SECRET-` + itoa(int(n)) + `","tokenTtl":1}`)
+			return
+		}
+		lastToken.Store(string(ctx.QueryArgs().Peek("accessToken")))
+		nacosHandler(ctx)
+	})
+	for _, mode := range modes {
+		t.Run(mode.String(), func(t *testing.T) {
+			logins.Store(0)
+			var logs logCapture
+			c := newClient(t, Config{Servers: []string{ts.addr}, Mode: mode, Username: "nacos",
+				Password: "s3cret-PW", Logger: logs.logger()})
+			res := make([]reactor.BeatResult, 1)
+			c.SendBeats(bg(), testBeats(1), res)
+			require.NoError(t, res[0].Err)
+			assert.Equal(t, "tok-SECRET-1", lastToken.Load())
+			time.Sleep(950 * time.Millisecond) // past TTL minus a tenth
+			require.NoError(t, c.Register(bg(), testInfo(0)))
+			assert.Equal(t, "tok-SECRET-2", lastToken.Load())
+			assert.EqualValues(t, 2, logins.Load())
+
+			bad := newClient(t, Config{Servers: []string{ts.addr}, Mode: mode, Username: "nacos",
+				Password: "wrong-PW", Logger: logs.logger()})
+			bad.SendBeats(bg(), testBeats(1), res)
+			assert.ErrorIs(t, res[0].Err, ErrAuth)
+			err := bad.Register(bg(), testInfo(0))
+			assert.ErrorIs(t, err, ErrAuth)
+			for _, s := range []string{err.Error(), res[0].Err.Error(), logs.String()} {
+				assert.NotContains(t, s, "PW")
+				assert.NotContains(t, s, "SECRET")
+			}
+			assert.Contains(t, logs.String(), "login")
+		})
+	}
+}
+
+func TestClose(t *testing.T) {
+	ts := newTestServer(t, nacosHandler)
+	for _, mode := range modes {
+		c, err := New(Config{Servers: []string{ts.addr}, Mode: mode})
+		require.NoError(t, err)
+		res := make([]reactor.BeatResult, 40)
+		c.SendBeats(bg(), testBeats(40), res)
+		require.NoError(t, res[0].Err)
+		require.NoError(t, c.Close())
+		assert.ErrorIs(t, c.Close(), ErrClosed)
+		c.SendBeats(bg(), testBeats(1), res[:1])
+		assert.ErrorIs(t, res[0].Err, ErrClosed)
+		assert.ErrorIs(t, c.Register(bg(), testInfo(0)), ErrClosed)
+	}
+}
+
+func TestCloseWithBeatsInFlight(t *testing.T) {
+	rs := silentServer(t)
+	c, err := New(Config{Servers: []string{rs.addr}, Mode: ModePipeline, Conns: 2})
+	require.NoError(t, err)
+	res := make([]reactor.BeatResult, 100)
+	done := make(chan struct{})
+	go func() { defer close(done); c.SendBeats(bg(), testBeats(100), res) }()
+	time.Sleep(50 * time.Millisecond)
+	require.NoError(t, c.Close())
+	<-done
+	for _, r := range res {
+		assert.ErrorIs(t, r.Err, ErrClosed)
+	}
+}
+
+func TestOversizedAnswer(t *testing.T) {
+	ts := newTestServer(t, func(ctx *fasthttp.RequestCtx) { ctx.SetBodyString(strings.Repeat(" ", 200) + okBeat) })
+	for _, mode := range modes {
+		c := newClient(t, Config{Servers: []string{ts.addr}, Mode: mode, MaxResponseBodySize: 100})
+		res := make([]reactor.BeatResult, 1)
+		c.SendBeats(bg(), testBeats(1), res)
+		assert.ErrorIs(t, res[0].Err, ErrBodyTooLarge, mode)
+	}
+}
+
+func TestStatusError(t *testing.T) {
+	ts := newTestServer(t, func(ctx *fasthttp.RequestCtx) { ctx.SetStatusCode(503); ctx.SetBodyString("busy") })
+	for _, mode := range modes {
+		c := newClient(t, Config{Servers: []string{ts.addr}, Mode: mode})
+		res := make([]reactor.BeatResult, 2)
+		c.SendBeats(bg(), testBeats(2), res)
+		var se *StatusError
+		require.ErrorAs(t, res[1].Err, &se)
+		assert.Equal(t, 503, se.Status)
+		assert.Equal(t, "busy", se.Body)
+		require.ErrorAs(t, c.Register(bg(), testInfo(0)), &se)
+	}
+}
+
+func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "nacos"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	cert, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pool
+}
+
+func TestTLS(t *testing.T) {
+	cert, pool := selfSigned(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := &fasthttp.Server{Handler: nacosHandler}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = srv.Serve(tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}}))
+	}()
+	defer func() { _ = srv.Shutdown(); <-done }()
+	for _, mode := range modes {
+		c := newClient(t, Config{Servers: []string{ln.Addr().String()}, Mode: mode, TLS: &tls.Config{RootCAs: pool}})
+		res := make([]reactor.BeatResult, 50)
+		c.SendBeats(bg(), testBeats(50), res)
+		for _, r := range res {
+			require.NoError(t, r.Err, mode)
+		}
+		require.NoError(t, c.Register(bg(), testInfo(0)))
+		require.NoError(t, c.Close())
+	}
+}
+
+// TestBeatAllocs: a beat allocates nothing in steady state.
+func TestBeatAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	ts := newTestServer(t, nacosHandler)
+	for _, mode := range modes {
+		t.Run(mode.String(), func(t *testing.T) {
+			c := newClient(t, Config{Servers: []string{ts.addr}, Mode: mode, Conns: 2})
+			beats := testBeats(64)
+			res := make([]reactor.BeatResult, len(beats))
+			for i := 0; i < 20; i++ {
+				c.SendBeats(bg(), beats, res)
+			}
+			allocs := testing.AllocsPerRun(50, func() { c.SendBeats(bg(), beats, res) })
+			t.Logf("%s: %.2f allocs per batch of %d", mode, allocs, len(beats))
+			assert.Zero(t, allocs)
+		})
+	}
+}

@@ -1,0 +1,24 @@
+// Package transport is the Nacos v1 naming client the reactor beats through:
+// a [reactor.Transport] on fasthttp.
+//
+// It speaks the wire format of the Nacos 1.4.x Java client
+// (com.alibaba.nacos.client.naming.net.NamingProxy): beats are
+// PUT {ContextPath}/v1/ns/instance/beat with the instance's identity in the
+// query and, unless light, a form body beat=<BeatInfo JSON>; registrations
+// are POST and DELETE {ContextPath}/v1/ns/instance. See encode.go for the
+// exact bytes and where each choice comes from.
+//
+// Two modes carry beats:
+//
+//   - ModeHostClient sends beats one by one over a fasthttp.HostClient per
+//     server: simple, one round trip per beat.
+//   - ModePipeline keeps Config.Conns persistent connections per server,
+//     each with one writer and one reader goroutine. A batch is split over
+//     the connections; each connection writes its part back to back with one
+//     write call and reads the answers in order (HTTP/1.1 pipelining). This
+//     is the mode for hundreds of thousands of beats per second.
+//
+// Register, Deregister and the Nacos login always use the HostClient.
+//
+// A beat allocates nothing in steady state in either mode.
+package transport

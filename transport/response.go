@@ -1,0 +1,98 @@
+package transport
+
+import (
+	"errors"
+	"time"
+
+	"github.com/beatwheel/beatwheel/reactor"
+	"github.com/valyala/fastjson"
+)
+
+var parserPool fastjson.ParserPool
+
+var (
+	errNotObject = errors.New("not a JSON object")
+	errFieldType = errors.New("field of the wrong type")
+)
+
+// parseBeatResponse turns one answer to a beat into a BeatResult, as the
+// Java BeatReactor reads it: code defaults to 10200 when absent,
+// clientBeatInterval (ms) counts only when above 0, lightBeatEnabled is
+// false unless true. It allocates nothing for a well-formed answer.
+func parseBeatResponse(status int, body []byte) reactor.BeatResult {
+	if status != 200 {
+		return reactor.BeatResult{Err: newStatusError(status, body)}
+	}
+	p := parserPool.Get()
+	r, err := parseBeatJSON(p, body)
+	parserPool.Put(p)
+	if err != nil {
+		return reactor.BeatResult{Err: newResponseError(body, err)}
+	}
+	return r
+}
+
+func parseBeatJSON(p *fastjson.Parser, body []byte) (reactor.BeatResult, error) {
+	v, err := p.ParseBytes(body)
+	if err != nil {
+		return reactor.BeatResult{}, err
+	}
+	o, err := v.Object()
+	if err != nil {
+		return reactor.BeatResult{}, errNotObject
+	}
+	r := reactor.BeatResult{Code: reactor.CodeOK}
+	if f := o.Get("code"); f != nil {
+		n, err := f.Int()
+		if err != nil {
+			return reactor.BeatResult{}, errFieldType
+		}
+		r.Code = n
+	}
+	if f := o.Get("clientBeatInterval"); f != nil {
+		ms, err := f.Int64()
+		if err != nil {
+			return reactor.BeatResult{}, errFieldType
+		}
+		if ms > 0 && ms < int64(1<<63-1)/int64(time.Millisecond) {
+			r.ClientBeatInterval = time.Duration(ms) * time.Millisecond
+		}
+	}
+	if f := o.Get("lightBeatEnabled"); f != nil {
+		switch f.Type() {
+		case fastjson.TypeTrue:
+			r.LightBeatEnabled = true
+		case fastjson.TypeString:
+			// Jackson's asBoolean reads "true" as true.
+			s, _ := f.StringBytes()
+			r.LightBeatEnabled = string(s) == "true"
+		}
+	}
+	return r, nil
+}
+
+// loginResult is the part of a login answer the client keeps.
+type loginResult struct {
+	token string
+	ttl   time.Duration
+}
+
+// parseLogin reads {"accessToken":"...","tokenTtl":18000,...}. Its errors
+// never hold the body: it carries the token.
+func parseLogin(body []byte) (loginResult, error) {
+	p := parserPool.Get()
+	defer parserPool.Put(p)
+	v, err := p.ParseBytes(body)
+	if err != nil {
+		return loginResult{}, errors.New("login answer is not JSON")
+	}
+	tok := v.GetStringBytes("accessToken")
+	if len(tok) == 0 {
+		return loginResult{}, errors.New("login answer has no accessToken")
+	}
+	ttl := v.GetInt64("tokenTtl")
+	if ttl <= 0 {
+		return loginResult{}, errors.New("login answer has no positive tokenTtl")
+	}
+	return loginResult{token: string(tok), ttl: time.Duration(ttl) * time.Second}, nil
+}
