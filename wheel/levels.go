@@ -12,13 +12,27 @@ const never = math.MaxInt64
 // levels holds the slot lists of every level and places entries in them. It
 // is the wheel's pure data structure: no locks, no clock, no goroutine. All
 // times here are in ticks. Every method runs under Wheel.mu.
+//
+// A list is an array of entry indices, and each entry records its position
+// in it: append to arm, swap with the last to remove. Walking a list reads
+// the array in order and the entries it names independently, so the CPU
+// overlaps their cache misses, where a linked list would pay them one after
+// another; with a million entries scattered over memory that is most of the
+// cost of a beat. An emptied level-0 list gives its array to spare, for the
+// next list to start with, so beats that re-arm period after period need
+// no allocation and only as many arrays as lists in use; an emptied upper
+// list, rare, frees its array.
 type levels struct {
 	slab slab
 
-	// heads[0:slots] are level 0; then 64 heads per upper level. A head is
-	// the index of the first entry of a circular list, 0 when empty.
-	heads    []uint32
-	occupied []uint64 // level-0 bitmap: bit s set iff heads[s] != 0
+	// lists[0:slots] are level 0; then 64 lists per upper level.
+	lists [][]uint32
+	spare [][]uint32 // empty arrays of emptied level-0 lists
+	// drained is how many entries at the front of the list of tick cur
+	// have been handed out (and are idle): expire empties a long list over
+	// several batches, in the order it was armed.
+	drained  int
+	occupied []uint64 // level-0 bitmap: bit s set iff lists[s] has entries
 	upperOcc []uint64 // per upper level k, bit j set iff its slot j is occupied
 	slots    int64    // level-0 slot count
 	bits0    uint     // log2(slots)
@@ -31,7 +45,7 @@ type levels struct {
 	upper   int   // entries in levels above 0
 }
 
-// upperSlot returns the level (>= 1) and slot of heads index h >= slots.
+// upperSlot returns the level (>= 1) and slot of lists index h >= slots.
 func (l *levels) upperSlot(h uint32) (int, uint) {
 	u := int64(h) - l.slots
 	return int(u>>upperBits) + 1, uint(u & (1<<upperBits - 1))
@@ -43,7 +57,7 @@ func newLevels(slots int, tick int64) levels {
 	// entry ever needs an overflow list.
 	nl := 1 + (63-int(b0)+upperBits-1)/upperBits
 	return levels{
-		heads:    make([]uint32, slots+(nl-1)<<upperBits),
+		lists:    make([][]uint32, slots+(nl-1)<<upperBits),
 		occupied: make([]uint64, slots/64),
 		upperOcc: make([]uint64, nl),
 		slots:    int64(slots),
@@ -54,7 +68,7 @@ func newLevels(slots int, tick int64) levels {
 	}
 }
 
-// head returns the index in heads of the slot for tick d. d must be at least
+// head returns the index in lists of the slot for tick d. d must be at least
 // cur and, unless it is cur itself, in the future.
 //
 // Level 0 holds ticks cur..cur+slots-1 at d mod slots. Level k >= 1 holds
@@ -71,20 +85,16 @@ func (l *levels) head(d int64) uint32 {
 	return uint32(l.slots + int64(k-1)<<upperBits + (d>>shift)&(1<<upperBits-1))
 }
 
-// link appends entry i to the list for tick d. O(1).
+// link appends entry i to the list for tick d. O(1) amortised: it
+// allocates only when a list outgrows the capacity it ever had.
 func (l *levels) link(i uint32, e *entry, d int64) {
 	h := l.head(d)
 	e.loc = h
-	if first := l.heads[h]; first == 0 {
-		e.next, e.prev = i, i
-		l.heads[h] = i
-	} else {
-		f := l.slab.at(first)
-		last := f.prev
-		e.prev, e.next = last, first
-		l.slab.at(last).next = i
-		f.prev = i
+	if n := len(l.spare) - 1; n >= 0 && cap(l.lists[h]) == 0 && int64(h) < l.slots {
+		l.lists[h], l.spare = l.spare[n], l.spare[:n]
 	}
+	e.pos = uint32(len(l.lists[h]))
+	l.lists[h] = append(l.lists[h], i)
 	if int64(h) < l.slots {
 		l.occupied[h>>6] |= 1 << (h & 63)
 	} else {
@@ -95,31 +105,58 @@ func (l *levels) link(i uint32, e *entry, d int64) {
 	l.pending++
 }
 
-// unlink removes entry i from its list and leaves it idle. O(1).
+// unlink removes entry i from its list and leaves it idle. O(1): the
+// list's last entry takes its place.
 func (l *levels) unlink(i uint32, e *entry) {
 	h := e.loc
-	if e.next == i {
-		l.heads[h] = 0
-	} else {
-		l.slab.at(e.prev).next = e.next
-		l.slab.at(e.next).prev = e.prev
-		if l.heads[h] == i {
-			l.heads[h] = e.next
-		}
+	list := l.lists[h]
+	last := list[len(list)-1]
+	if last != i {
+		list[e.pos] = last
+		l.slab.at(last).pos = e.pos
 	}
+	l.lists[h] = list[:len(list)-1]
 	e.loc = locIdle
-	switch {
-	case l.heads[h] != 0:
-	case int64(h) < l.slots:
-		l.occupied[h>>6] &^= 1 << (h & 63)
-	default:
-		k, j := l.upperSlot(h)
-		l.upperOcc[k] &^= 1 << j
-	}
+	l.detached(h)
+}
+
+// detached updates the bitmaps and counters after one entry left list h.
+func (l *levels) detached(h uint32) {
+	l.pending--
 	if int64(h) >= l.slots {
 		l.upper--
 	}
-	l.pending--
+	if len(l.lists[h]) > l.drainedIn(h) {
+		return
+	}
+	if int64(h) < l.slots {
+		// Empty but for entries handed out already: done with it.
+		l.emptied(h)
+		return
+	}
+	k, j := l.upperSlot(h)
+	l.upperOcc[k] &^= 1 << j
+	l.lists[h] = nil // upper lists fill rarely: give the memory back
+}
+
+// emptied retires level-0 list h, whose entries have all left or been
+// handed out: its array goes to spare.
+func (l *levels) emptied(h uint32) {
+	l.spare = append(l.spare, l.lists[h][:0])
+	l.lists[h] = nil
+	if int64(h) == l.cur&l.mask0 {
+		l.drained = 0
+	}
+	l.occupied[h>>6] &^= 1 << (h & 63)
+}
+
+// drainedIn returns how many entries at the front of list h are handed out
+// already: drained for the list of tick cur, 0 for any other.
+func (l *levels) drainedIn(h uint32) int {
+	if int64(h) == l.cur&l.mask0 {
+		return l.drained
+	}
+	return 0
 }
 
 // cascade moves down every upper-level slot whose span starts at tick t (the
@@ -132,9 +169,14 @@ func (l *levels) cascade(t int64) {
 			return // level k-1 did not wrap, so no higher level did
 		}
 		h := uint32(l.slots + int64(k-1)<<upperBits + (t>>shift)&(1<<upperBits-1))
-		for i := l.heads[h]; i != 0; i = l.heads[h] {
+		list := l.lists[h]
+		l.lists[h] = nil
+		_, j := l.upperSlot(h)
+		l.upperOcc[k] &^= 1 << j
+		l.pending -= len(list)
+		l.upper -= len(list)
+		for _, i := range list {
 			e := l.slab.at(i)
-			l.unlink(i, e)
 			l.link(i, e, max(l.tickOf(e.at), t))
 		}
 	}
@@ -202,16 +244,19 @@ func (l *levels) arm(i uint32, e *entry, at int64) int64 {
 // catch-up, on time. Ticks with nothing to do are skipped in one step.
 func (l *levels) expire(target int64, batch []Expired) ([]Expired, bool) {
 	for {
-		s := uint32(l.cur & l.mask0)
-		for i := l.heads[s]; i != 0; i = l.heads[s] {
-			if len(batch) == cap(batch) {
-				return batch, true
+		s := l.cur & l.mask0
+		if list := l.lists[s]; len(list) > l.drained {
+			n := min(len(list)-l.drained, cap(batch)-len(batch))
+			for _, i := range list[l.drained : l.drained+n] {
+				e := l.slab.at(i)
+				e.loc = locIdle
+				batch = append(batch, Expired{Timer: l.slab.timer(i, e), Data: e.data, Due: time.Duration(e.at)})
 			}
-			e := l.slab.at(i)
-			l.unlink(i, e)
-			batch = append(batch, Expired{Timer: l.slab.timer(i, e), Data: e.data, Due: time.Duration(e.at)})
-		}
-		if len(batch) > 0 {
+			l.drained += n
+			l.pending -= n
+			if l.drained == len(list) {
+				l.emptied(uint32(s))
+			}
 			return batch, true
 		}
 		next := l.nextEvent()

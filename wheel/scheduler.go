@@ -21,10 +21,21 @@ var (
 	ErrFull = errors.New("wheel: full")
 )
 
-// Timer is a handle to one scheduled entry. It packs the entry's slab index
-// with a generation, so a handle kept after Cancel is recognised as stale and
-// can never touch the entry's next occupant. The zero Timer is never issued.
+// Timer is a handle to one scheduled entry: Generation()<<32 | Index(). The
+// index names the entry's storage, the generation tells apart the entries
+// that use it one after another, so a handle kept after Cancel is
+// recognised as stale and can never touch the entry's next occupant. The
+// zero Timer is never issued.
 type Timer uint64
+
+// Index returns the index of t's entry. Every Scheduler keeps indices dense:
+// from 1 up to the most entries it held at once, an index reused only after
+// Cancel freed its entry. A consumer can thus keep per-entry state in a
+// slice indexed by it and tell reuses apart by Generation.
+func (t Timer) Index() uint32 { return uint32(t) }
+
+// Generation returns the generation of t's entry (see Index).
+func (t Timer) Generation() uint32 { return uint32(t >> 32) }
 
 // Expired describes one entry handed to a Handler.
 type Expired struct {

@@ -7,10 +7,10 @@ import "math"
 type entry struct {
 	at   int64  // due time, nanoseconds on the wheel clock
 	data uint64 // the caller's value
-	next uint32 // next entry in its slot list (circular), or the free list
-	prev uint32 // previous entry in its slot list (circular)
+	pos  uint32 // its position in the list at loc, or the next free entry
+	_    uint32 // padding: 32 bytes keep two entries per cache line
 	gen  uint32 // bumped on release, so stale Timers are recognised
-	loc  uint32 // index into Wheel.heads of the list holding it, or locIdle/locFree
+	loc  uint32 // index into levels.lists of the list holding it, or locIdle/locFree
 }
 
 const (
@@ -44,7 +44,7 @@ func (s *slab) at(i uint32) *entry {
 // Amortised O(1): a free-list pop, or a new chunk every chunkSize entries.
 func (s *slab) alloc() uint32 {
 	if i := s.free; i != 0 {
-		s.free = s.at(i).next
+		s.free = s.at(i).pos
 		return i
 	}
 	if s.n == 0 {
@@ -66,7 +66,7 @@ func (s *slab) release(i uint32) {
 	e := s.at(i)
 	e.gen++
 	e.loc = locFree
-	e.next = s.free
+	e.pos = s.free
 	s.free = i
 }
 

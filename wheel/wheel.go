@@ -9,13 +9,14 @@ import (
 // Wheel is a hierarchical timing wheel for periodic timers such as service
 // heartbeats. See the package documentation for the algorithm.
 //
-// Costs, with n entries: Add, Reset and Cancel are O(1) (Add amortised: it
-// allocates a 128 KiB chunk every 4096 entries and nothing otherwise); a fired
-// entry costs O(1) plus at most one cascade per level it sits above level 0,
-// none for entries due within Tick*Slots; an idle stretch is skipped in one
-// step after an O(Slots/64) bitmap scan. Memory is 32 bytes per entry in
-// pointer-free chunks that the garbage collector never scans, plus 4 bytes per
-// level-0 slot.
+// Costs, with n entries: Add, Reset and Cancel are O(1) amortised (Add
+// allocates a 128 KiB chunk every 4096 entries, and a list array grows only
+// past the largest it ever was); a fired entry costs O(1) plus at most one
+// cascade per level it sits above level 0, none for entries due within
+// Tick*Slots; an idle stretch is skipped in one step after an O(Slots/64)
+// bitmap scan. Memory is 32 bytes per entry in pointer-free chunks that the
+// garbage collector never scans, plus 4 bytes per armed entry in the list
+// arrays (up to twice that with their slack), plus 24 bytes per level-0 slot.
 //
 // Lateness: an entry never fires before its due time and, when its Handler
 // keeps up and the wheel goroutine gets a CPU, less than one Tick after it

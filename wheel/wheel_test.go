@@ -297,3 +297,22 @@ func TestTimeNeverGoesBack(t *testing.T) {
 	require.NoError(t, w.Advance(time.Second+time.Millisecond))
 	assert.Len(t, f.got, 1)
 }
+
+// TestTimerIndicesAreDense: indices run from 1 up, a cancelled entry's index
+// is reused under a new generation, and the two fields make the Timer.
+func TestTimerIndicesAreDense(t *testing.T) {
+	w, _ := manual(t, Config{})
+	var timers []Timer
+	for i := range 100 {
+		tm, err := w.Add(time.Hour, uint64(i))
+		require.NoError(t, err)
+		assert.Equal(t, uint32(i+1), tm.Index())
+		assert.Equal(t, Timer(uint64(tm.Generation())<<32|uint64(tm.Index())), tm)
+		timers = append(timers, tm)
+	}
+	require.True(t, w.Cancel(timers[41]))
+	tm, err := w.Add(time.Hour, 0)
+	require.NoError(t, err)
+	assert.Equal(t, timers[41].Index(), tm.Index(), "the freed index is reused")
+	assert.NotEqual(t, timers[41].Generation(), tm.Generation())
+}

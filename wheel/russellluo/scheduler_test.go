@@ -283,3 +283,20 @@ func TestConcurrentUse(t *testing.T) {
 	wg.Wait()
 	require.Eventually(t, func() bool { return fired.Load() > 1000 }, 10*time.Second, tick)
 }
+
+// TestTimerIndicesAreDense: the adapter keeps wheel.Timer's index contract.
+func TestTimerIndicesAreDense(t *testing.T) {
+	s := start(t, func([]wheel.Expired) {})
+	var timers []wheel.Timer
+	for i := range 50 {
+		tm, err := s.Add(s.Now()+time.Hour, uint64(i))
+		require.NoError(t, err)
+		assert.Equal(t, uint32(i+1), tm.Index())
+		timers = append(timers, tm)
+	}
+	require.True(t, s.Cancel(timers[7]))
+	tm, err := s.Add(s.Now()+time.Hour, 0)
+	require.NoError(t, err)
+	assert.Equal(t, timers[7].Index(), tm.Index())
+	assert.NotEqual(t, timers[7].Generation(), tm.Generation())
+}
