@@ -9,26 +9,47 @@ import (
 	"github.com/beatwheel/beatwheel/wheel"
 )
 
-// expired is the scheduler's Handler: it packs due beats into jobs for the
-// senders. A full queue blocks it, which delays later beats (back-pressure)
-// but loses none.
+// expired is the scheduler's Handler. For each due beat it re-arms the
+// entry one period after it was due (or now, if that is past: no catch-up
+// burst) and packs the beat into a job for the senders. It reads only the
+// entry's slot, never the BeatInfo, and allocates nothing. A full queue
+// blocks it, which delays later beats (back-pressure) but loses none.
 func (r *Reactor) expired(batch []wheel.Expired) {
 	now := r.sched.Now()
 	j := r.jobPool.Get().(*job)
-	for _, e := range batch {
-		b := r.slots.get(uint32(e.Data))
-		if b == nil || b.Stopped() {
-			continue // removed since it was armed
+	for len(batch) > 0 {
+		chunk := batch[:min(len(batch), prefetch)]
+		batch = batch[len(chunk):]
+		// Load the chunk's slots first: the loads are independent, so
+		// the CPU overlaps their cache misses instead of paying them
+		// one after another.
+		var states [prefetch]uint64
+		for i, e := range chunk {
+			states[i] = r.slots.load(e.Timer)
 		}
-		if t := b.timer.Load(); t != adding && wheel.Timer(t) != e.Timer {
-			continue // the slot now belongs to another instance
-		}
-		late := now - e.Due
-		r.stats.lateness.Record(uint64(e.Data), late)
-		j.add(b, e, late)
-		if j.full() {
-			r.dispatch(j)
-			j = r.jobPool.Get().(*job)
+		for i, e := range chunk {
+			b, period, status := r.slots.get(e.Timer, states[i])
+			switch status {
+			case slotGone:
+				continue // removed since it was armed
+			case slotUnset:
+				// Add has not set the slot yet, or Remove cleared it and
+				// is about to cancel the entry: look again later. Reset
+				// fails (and the entry is gone) if Cancel came first;
+				// otherwise the coming Cancel stops it.
+				_ = r.sched.Reset(e.Timer, now+unsetRetry)
+				continue
+			}
+			if err := r.sched.Reset(e.Timer, max(e.Due+period, now)); err != nil {
+				continue // removed meanwhile (ErrStale), or closing (ErrStopped)
+			}
+			late := now - e.Due
+			r.stats.lateness.Record(uint64(e.Timer.Index()), late)
+			j.add(b, e, late)
+			if j.full() {
+				r.dispatch(j)
+				j = r.jobPool.Get().(*job)
+			}
 		}
 	}
 	if len(j.beats) > 0 {
@@ -37,6 +58,9 @@ func (r *Reactor) expired(batch []wheel.Expired) {
 		r.jobPool.Put(j)
 	}
 }
+
+// prefetch is how many slots expired loads ahead.
+const prefetch = 64
 
 func (r *Reactor) dispatch(j *job) {
 	select {
@@ -66,8 +90,8 @@ type tally struct {
 
 // process sends one job and handles every answer as the Nacos client's
 // BeatTask does: adopt the server's interval, follow its light-beat switch,
-// re-register on 20404, and beat again one period after the beat was due
-// (or now, if that is already past: no catch-up burst).
+// re-register on 20404, and otherwise beat again next period (expired has
+// re-armed each beat already; a new interval re-arms it once more).
 func (r *Reactor) process(j *job) {
 	light := r.light.Load()
 	for i := range j.beats {
@@ -80,7 +104,6 @@ func (r *Reactor) process(j *job) {
 	r.stats.sendLatency.Record(uint64(j.due[0].timer), time.Since(start))
 	r.stats.inFlight.Add(-n)
 
-	now := r.sched.Now()
 	t := tally{sent: uint64(n)}
 	if light {
 		t.light = uint64(n)
@@ -90,24 +113,20 @@ func (r *Reactor) process(j *job) {
 		b, res := beat.Info, &j.results[i]
 		if res.Err != nil {
 			r.failed(b, res.Err, &t)
-		} else {
-			lightSeen, lightAnswer = true, res.LightBeatEnabled
-			if res.ClientBeatInterval > 0 {
-				b.interval.Store(int64(min(max(res.ClientBeatInterval, r.cfg.MinInterval), MaxPeriod)))
-			}
-			switch res.Code {
-			case CodeOK:
-				t.ok++
-			case CodeNotFound:
-				t.notFound++
-				r.rereg.enqueue(b)
-			default:
-				t.badCode++
-			}
+			continue
 		}
-		if !b.Stopped() {
-			// ErrStale: removed meanwhile. ErrStopped: closing. Both end it.
-			_ = r.sched.Reset(j.due[i].timer, max(j.due[i].at+b.period(), now))
+		lightSeen, lightAnswer = true, res.LightBeatEnabled
+		if res.ClientBeatInterval > 0 {
+			r.adopt(b, j.due[i], res.ClientBeatInterval)
+		}
+		switch res.Code {
+		case CodeOK:
+			t.ok++
+		case CodeNotFound:
+			t.notFound++
+			r.rereg.enqueue(b)
+		default:
+			t.badCode++
 		}
 	}
 	if lightSeen && lightAnswer != light {
@@ -115,6 +134,23 @@ func (r *Reactor) process(j *job) {
 		r.cfg.Logger.Info("reactor: light beats", "enabled", lightAnswer)
 	}
 	r.stats.add(&t)
+}
+
+// adopt makes the server's clientBeatInterval, within [MinInterval,
+// MaxPeriod], b's period, and re-arms the beat that expired re-armed with
+// the old one: next due = max(this beat's due + interval, now). The
+// BeatInfo remembers the last interval, so the slot, shared with the
+// scheduler's goroutine, is only touched when it changes.
+func (r *Reactor) adopt(b *BeatInfo, d due, interval time.Duration) {
+	interval = min(max(interval, r.cfg.MinInterval), MaxPeriod).Truncate(time.Millisecond)
+	if ms := int32(interval / time.Millisecond); b.intervalMs.Swap(ms) == ms {
+		return
+	}
+	if b.Stopped() || !r.slots.setPeriod(d.timer, interval) {
+		return
+	}
+	// ErrStale: removed meanwhile; ErrStopped: closing. Both end it.
+	_ = r.sched.Reset(d.timer, max(d.at+interval, r.sched.Now()))
 }
 
 // failed counts and logs a beat that got no answer.

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-
-	"github.com/beatwheel/beatwheel/wheel"
 )
 
 // Limits on BeatInfo.Period.
@@ -52,27 +50,30 @@ type BeatInfo struct {
 	// in full beats and otherwise unused.
 	Scheduled bool
 
-	stopped  atomic.Bool
-	rereg    atomic.Bool   // a re-registration is queued
-	slot     uint32        // index in the Reactor's slot table
-	interval atomic.Int64  // server's clientBeatInterval, ns; 0 until told
-	timer    atomic.Uint64 // wheel.Timer of its next beat
+	// The Reactor's state, 12 bytes, so that a BeatInfo is 96 bytes, a
+	// size class of its own. Firing a beat does not touch it: the period
+	// and the scheduler entry's owner live in the Reactor's slot table.
+	flags      atomic.Uint32 // flagStopped | flagAdded | flagRereg
+	timerIdx   uint32        // wheel.Timer.Index of its scheduler entry
+	intervalMs atomic.Int32  // last clientBeatInterval adopted, ms; 0 until told
 }
+
+// BeatInfo flags.
+const (
+	flagStopped uint32 = 1 << iota // the Reactor stopped beating for it
+	flagAdded                      // handed to Add: a BeatInfo is added once
+	flagRereg                      // a re-registration is queued
+)
+
+// setFlag sets f and reports whether it was set already.
+func (b *BeatInfo) setFlag(f uint32) bool { return b.flags.Or(f)&f != 0 }
+
+// clearFlag clears f.
+func (b *BeatInfo) clearFlag(f uint32) { b.flags.And(^f) }
 
 // Stopped reports whether the Reactor stopped beating for b: it was
 // removed, replaced by an Add of the same key, or the Reactor closed.
-func (b *BeatInfo) Stopped() bool { return b.stopped.Load() }
-
-// period returns the time between beats: the server's interval once it gave
-// one, else Period.
-func (b *BeatInfo) period() time.Duration {
-	if d := b.interval.Load(); d > 0 {
-		return time.Duration(d)
-	}
-	return b.Period
-}
-
-func (b *BeatInfo) wheelTimer() wheel.Timer { return wheel.Timer(b.timer.Load()) }
+func (b *BeatInfo) Stopped() bool { return b.flags.Load()&flagStopped != 0 }
 
 // Validate checks b and fills Period's default. Its errors wrap the
 // package's sentinel errors.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,8 +19,9 @@ import (
 // new one for each Add.
 var ErrInUse = errors.New("reactor: BeatInfo already added")
 
-// adding marks a BeatInfo whose Add is under way; its timer is not known yet.
-const adding = math.MaxUint64
+// unsetRetry is how long expired waits before it looks again at an entry
+// whose slot Add has not set yet.
+const unsetRetry = time.Millisecond
 
 // Reactor keeps instances alive by beating for each on its period, the way
 // the Nacos client's BeatReactor does, on one scheduler and a fixed pool of
@@ -84,6 +84,10 @@ func New(cfg Config) (*Reactor, error) {
 // port) is stopped first, as the Nacos client does since fix #1733. The
 // first beat comes at a point in b's first period fixed by its key, so a
 // burst of Adds does not become a burst of beats. O(1); lock-free on the map.
+//
+// Add takes b over: do not use it from another goroutine while Add runs,
+// nor change it afterwards. To save memory Add replaces b.IP with an equal
+// string that shares the key's bytes.
 func (r *Reactor) Add(b *BeatInfo) error {
 	if err := b.Validate(); err != nil {
 		return err
@@ -96,17 +100,19 @@ func (r *Reactor) Add(b *BeatInfo) error {
 	if r.closed {
 		return ErrClosed
 	}
-	if !b.timer.CompareAndSwap(0, adding) {
+	if b.setFlag(flagAdded) {
 		return ErrInUse
 	}
 	key := b.Key()
-	r.slots.alloc(b)
-	t, err := r.sched.Add(r.sched.Now()+jitter(key, b.Period), uint64(b.slot))
+	b.IP = key[len(b.ServiceName)+1 : len(b.ServiceName)+1+len(b.IP)]
+	// The entry may fire before its slot is set: expired then tries again
+	// a tick later.
+	t, err := r.sched.Add(r.sched.Now()+jitter(key, b.Period), 0)
 	if err != nil {
-		r.slots.release(b)
 		return fmt.Errorf("reactor: scheduling %s: %w", key, err)
 	}
-	b.timer.Store(uint64(t))
+	b.timerIdx = t.Index()
+	r.slots.set(t, b, b.Period)
 	if old, loaded := r.beats.LoadAndStore(key, b); loaded {
 		r.stop(old)
 	}
@@ -146,11 +152,13 @@ func (r *Reactor) Len() int {
 // stop ends b's beats: no beat of it is sent or re-armed after this, but for
 // one already handed to a sender.
 func (r *Reactor) stop(b *BeatInfo) {
-	if b.stopped.Swap(true) {
+	if b.setFlag(flagStopped) {
 		return
 	}
-	r.sched.Cancel(b.wheelTimer())
-	r.slots.release(b)
+	// b's entry, and so its slot, is b's until the Cancel below.
+	t := r.slots.timer(b.timerIdx)
+	r.slots.clear(t)
+	r.sched.Cancel(t)
 }
 
 // Close stops every beat, waits for the senders and the re-registration
@@ -177,7 +185,7 @@ func (r *Reactor) Close(ctx context.Context) error {
 
 	var all []*BeatInfo
 	r.beats.Range(func(_ string, b *BeatInfo) bool {
-		b.stopped.Store(true)
+		b.setFlag(flagStopped)
 		all = append(all, b)
 		return true
 	})

@@ -372,3 +372,20 @@ func TestBeatCarriesLateness(t *testing.T) {
 	assert.Equal(t, 7*time.Millisecond, sent[0].Late)
 	assert.Equal(t, 7*time.Millisecond, h.r.Stats().Lateness.Max)
 }
+
+// TestBeatBeforeSlotIsSet: an entry that fires before Add has set its slot
+// is looked at again a moment later, not dropped.
+func TestBeatBeforeSlotIsSet(t *testing.T) {
+	h := newHarness(t, Config{})
+	b := instance(1, 1)
+	require.NoError(t, h.r.Add(b))
+	tm := h.r.slots.timer(b.timerIdx)
+	require.NotZero(t, tm)
+	// Undo what Add set, as if it had not got that far yet.
+	h.r.slots.clear(tm)
+	first := firstDue(b)
+	h.advance(first, 0)
+	h.r.slots.set(tm, b, b.Period)
+	h.advance(first+unsetRetry, 1)
+	h.advance(first+unsetRetry+b.Period, 2)
+}

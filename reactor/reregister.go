@@ -36,7 +36,7 @@ func newReregisterer(r *Reactor) *reregisterer {
 
 // enqueue queues b for registration unless it is queued already.
 func (q *reregisterer) enqueue(b *BeatInfo) {
-	if b.rereg.Swap(true) {
+	if b.setFlag(flagRereg) {
 		q.r.stats.reregCoalesced.Add(1)
 		return
 	}
@@ -85,7 +85,7 @@ func (q *reregisterer) work() {
 		if err := q.limiter.Wait(ctx); err != nil {
 			return // closing
 		}
-		b.rereg.Store(false)
+		b.clearFlag(flagRereg)
 		if b.Stopped() {
 			continue
 		}
