@@ -34,7 +34,7 @@ func startAfterFunc(n int, period time.Duration, m *measure.Meter) (func(), erro
 	a := &afterFuncs{start: time.Now(), period: period, meter: m, beats: make([]afterFuncBeat, n)}
 	for i := range a.beats {
 		b := &a.beats[i]
-		b.all, b.id, b.due = a, uint64(i), beatload.Spread(period, i, n)
+		b.all, b.id, b.due = a, uint64(i), beatload.Phase(period, i, n)
 		// Create it idle and arm it once b.timer is set, so the first
 		// callback sees it.
 		b.timer = time.AfterFunc(math.MaxInt64, b.fire)

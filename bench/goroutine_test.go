@@ -23,7 +23,7 @@ func startGoroutines(n int, period time.Duration, m *measure.Meter) (func(), err
 	for i := range n {
 		go func() {
 			defer wg.Done()
-			sleepLoop(uint64(i), start, beatload.Spread(period, i, n), period, m, done)
+			sleepLoop(uint64(i), start, beatload.Phase(period, i, n), period, m, done)
 		}()
 	}
 	return func() {

@@ -34,3 +34,22 @@ func Spread(period time.Duration, i, n int) time.Duration {
 	q, _ := bits.Div64(hi, lo, uint64(n))
 	return time.Duration(q)
 }
+
+// scatterStride is a prime above any instance count, so i*scatterStride mod
+// n is a bijection on [0, n): Knuth's multiplicative-hash constant.
+const scatterStride = 2_654_435_761
+
+// Phase returns the offset of instance i's first beat: the n first beats
+// spread uniformly over one period as Spread does, but dealt out to the
+// instances in a scattered order. Instances are created, and so laid out
+// in memory, in index order, while a reactor gives each instance a phase
+// from a hash of its key: with Phase, as there, memory order says nothing
+// about firing order, and a way of keeping beats alive cannot gain from
+// the hardware prefetching neighbours it would not have in real use.
+// i and n must be below 2^32.
+func Phase(period time.Duration, i, n int) time.Duration {
+	if n <= 0 || i < 0 || i >= n {
+		return 0
+	}
+	return Spread(period, int(uint64(i)*scatterStride%uint64(n)), n)
+}

@@ -42,3 +42,26 @@ func TestBeatRecords(t *testing.T) {
 	assert.Equal(t, 3*time.Millisecond, m.Lateness().Max())
 	assert.Zero(t, testing.AllocsPerRun(100, func() { Beat(m, 9, time.Millisecond) }))
 }
+
+// TestPhaseScattersAUniformSpread: Phase deals out exactly Spread's offsets,
+// each once, but neighbours in index order are not neighbours in time.
+func TestPhaseScattersAUniformSpread(t *testing.T) {
+	const n, period = 1000, 5 * time.Second
+	seen := map[time.Duration]bool{}
+	adjacent := 0
+	for i := range n {
+		p := Phase(period, i, n)
+		assert.False(t, seen[p], "offset %v dealt twice", p)
+		seen[p] = true
+		if i > 0 && (p-Phase(period, i-1, n)).Abs() <= period/n {
+			adjacent++
+		}
+	}
+	for i := range n {
+		assert.True(t, seen[Spread(period, i, n)], "offset of slot %d missing", i)
+	}
+	assert.Less(t, adjacent, n/100, "index neighbours are time neighbours")
+	assert.Zero(t, Phase(period, -1, n))
+	assert.Zero(t, Phase(period, n, n))
+	assert.Zero(t, Phase(period, 0, 0))
+}

@@ -68,7 +68,7 @@ type Load struct {
 }
 
 // Start builds a scheduler with newSched and arms cfg.Instances beats on it,
-// instance i first due at Now + Spread(cfg.Period, i, cfg.Instances). It
+// instance i first due at Now + Phase(cfg.Period, i, cfg.Instances). It
 // returns once every beat is armed; beats start firing while it arms. On
 // error the scheduler, if built, is stopped.
 func Start(newSched NewScheduler, cfg Config) (*Load, error) {
@@ -85,7 +85,7 @@ func Start(newSched NewScheduler, cfg Config) (*Load, error) {
 	l.sched = sched
 	start := sched.Now()
 	for i := range cfg.Instances {
-		if _, err := sched.Add(start+Spread(cfg.Period, i, cfg.Instances), uint64(i)); err != nil {
+		if _, err := sched.Add(start+Phase(cfg.Period, i, cfg.Instances), uint64(i)); err != nil {
 			sched.Stop()
 			return nil, fmt.Errorf("beatload: arming instance %d of %d: %w", i, cfg.Instances, err)
 		}
