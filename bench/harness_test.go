@@ -60,3 +60,59 @@ func TestParseSizes(t *testing.T) {
 		})
 	}
 }
+
+// TestEndToEnd runs every end-to-end way through a small, short scenario
+// against nacostest, so that CI catches a broken end-to-end harness.
+func TestEndToEnd(t *testing.T) {
+	// Ten periods in the window: the SDK's beats come in one burst per
+	// period (they follow the registrations, not spread), so a window of a
+	// few periods counts one burst too many or too few.
+	sc := e2eScenario{instances: 200, period: 250 * time.Millisecond, warmup: 250 * time.Millisecond, window: 2500 * time.Millisecond}
+	for _, w := range e2eWays() {
+		t.Run(w.name, func(t *testing.T) {
+			r, err := sc.run(w.start, t.TempDir())
+			require.NoError(t, err)
+			require.Positive(t, r.delivered)
+			low := 0.9
+			if w.sdk {
+				low = 0.75 // it drifts: it sleeps a period after each answer
+			}
+			assert.GreaterOrEqual(t, r.deliveredPerExpected(), low, "delivered %d of %.0f expected", r.delivered, r.expected)
+			assert.LessOrEqual(t, r.deliveredPerExpected(), 1.1, "delivered %d of %.0f expected", r.delivered, r.expected)
+			assert.Zero(t, r.unhealthy)
+			assert.Zero(t, r.missing)
+			assert.Positive(t, r.cpuPerBeat())
+			// Heap per instance is noise at 200 instances: the benchmark
+			// measures it.
+			if !w.sdk {
+				require.True(t, r.reactor)
+				assert.Zero(t, r.failed)
+				assert.Positive(t, r.sendP99)
+			}
+		})
+	}
+}
+
+// TestBeatThroughput drives every client of BenchmarkBeatThroughput
+// briefly, so that CI catches a broken client: each must get beats
+// through and none may fail.
+func TestBeatThroughput(t *testing.T) {
+	cfg := tpConfig{instances: 100, conns: 2, goroutines: 4, batch: 8, window: 200 * time.Millisecond}
+	srv, infos, err := tpServer(cfg)
+	require.NoError(t, err)
+	defer srv.Close()
+	assert.Equal(t, cfg.instances, srv.Len())
+	for _, mk := range tpClients(srv.Addr(), infos, cfg) {
+		cl, err := mk()
+		require.NoError(t, err)
+		t.Run(cl.name, func(t *testing.T) {
+			defer cl.close()
+			r := runTP(srv, cl, cfg.window)
+			assert.Positive(t, r.ok)
+			assert.Zero(t, r.failed)
+			assert.Equal(t, r.ok, r.delivered, "the server counted every beat the client saw accepted")
+			assert.Positive(t, r.cpu)
+		})
+	}
+	assert.Zero(t, srv.Counters().NotFound)
+}

@@ -22,9 +22,10 @@ var (
 
 // startFunc is one way of keeping beats alive: it starts n instances, each
 // beating every period with its first beat spread over one period (instance
-// i at period*i/n), every beat going through beatload.Beat into m. It
-// returns once all n are started, with a stop function that returns once no
-// beat can fire any more and every goroutine it started is ending.
+// i at beatload.Phase(period, i, n): uniform, in scattered order), every
+// beat going through beatload.Beat into m. It returns once all n are
+// started, with a stop function that returns once no beat can fire any more
+// and every goroutine it started is ending.
 type startFunc func(n int, period time.Duration, m *measure.Meter) (stop func(), err error)
 
 // way names a startFunc.
