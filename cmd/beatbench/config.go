@@ -5,41 +5,84 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"time"
+
+	"github.com/beatwheel/beatwheel/transport"
 )
 
 // config is what one run does, from the command line.
 type config struct {
 	instances int           // beats kept alive
+	services  int           // services the instances are spread over
 	period    time.Duration // between two beats of an instance
 	duration  time.Duration // of the run, after adding
+	ramp      float64       // registrations per second; 0: as fast as the server takes them
 	tick      time.Duration // scheduler resolution
 	scheduler string        // a name from schedulers
 	transport string        // a name from transports
+
+	// For -transport nacos:
+	servers  []string // host:port; none: an embedded nacostest server
+	mode     transport.Mode
+	conns    int
+	senders  int
+	ns       string
+	username string
+	password string
 }
 
 // errUsage is wrapped by every invalid flag value.
 var errUsage = errors.New("invalid flags")
 
-// parseFlags parses the command line into a config and validates it. -h
-// prints usage to stderr and returns flag.ErrHelp.
+// runUsage is printed by run -h.
+const runUsage = `Usage: beatbench [run] [flags]
+
+Keeps N instances beating and reports what it costs. With no -server it
+starts an embedded Nacos-compatible server (nacostest) and registers the
+instances there first.
+
+Flags:
+`
+
+// parseFlags parses the run command line into a config and validates it.
+// -h prints usage to stderr and returns flag.ErrHelp.
 func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var cfg config
-	fs := flag.NewFlagSet("beatbench", flag.ContinueOnError)
+	var mode string
+	fs := flag.NewFlagSet("beatbench run", flag.ContinueOnError)
 	fs.IntVar(&cfg.instances, "instances", 100_000, "number of instances to keep alive")
+	fs.IntVar(&cfg.services, "services", 1000, "number of services the instances are spread over")
 	fs.DurationVar(&cfg.period, "period", 5*time.Second, "beat period of every instance")
 	fs.DurationVar(&cfg.duration, "duration", 30*time.Second, "how long to run after adding the instances")
+	fs.Float64Var(&cfg.ramp, "ramp", 0, "registrations per second (0: as fast as the server answers)")
 	fs.DurationVar(&cfg.tick, "tick", 10*time.Millisecond, "scheduler tick")
 	fs.StringVar(&cfg.scheduler, "scheduler", "wheel", "scheduler: "+strings.Join(schedulerNames(), " or "))
-	fs.StringVar(&cfg.transport, "transport", "none", transportUsage())
+	fs.StringVar(&cfg.transport, "transport", "nacos", transportUsage())
+	fs.Func("server", "Nacos server host:port; repeat or separate with commas for several (default: an embedded server)", func(s string) error {
+		for a := range strings.SplitSeq(s, ",") {
+			a = strings.TrimSpace(a)
+			if _, _, err := net.SplitHostPort(a); err != nil {
+				return fmt.Errorf("%q is not host:port", a)
+			}
+			cfg.servers = append(cfg.servers, a)
+		}
+		return nil
+	})
+	fs.StringVar(&mode, "mode", "pipeline", "how beats travel: pipeline or hostclient")
+	fs.IntVar(&cfg.conns, "conns", 0, "connections per server (0: the transport's default for -mode)")
+	fs.IntVar(&cfg.senders, "senders", 0, "reactor sender goroutines (0: the reactor's default)")
+	fs.StringVar(&cfg.ns, "namespace", "", "Nacos namespace id (default: the server's, public)")
+	fs.StringVar(&cfg.username, "username", "", "Nacos user to log in as")
+	fs.StringVar(&cfg.password, "password", "", "Nacos password (never printed)")
 	// The flag package prints its own errors and usage; we print one line
 	// instead, and usage only when asked.
 	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stderr)
-			fmt.Fprintf(stderr, "Usage: beatbench [flags]\n\nKeeps N no-op heartbeats alive on a scheduler and reports their cost.\n\nFlags:\n")
+			fmt.Fprint(stderr, runUsage)
 			fs.PrintDefaults()
 			return cfg, err
 		}
@@ -48,6 +91,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	}
+	m, err := transport.ParseMode(mode)
+	if err != nil {
+		return cfg, fmt.Errorf("%w: -mode %q: want pipeline or hostclient", errUsage, mode)
+	}
+	cfg.mode = m
 	return cfg, cfg.validate()
 }
 
@@ -56,18 +104,31 @@ func (c config) validate() error {
 	switch {
 	case c.instances < 1:
 		return fmt.Errorf("%w: -instances %d: need at least 1", errUsage, c.instances)
+	case c.services < 1:
+		return fmt.Errorf("%w: -services %d: need at least 1", errUsage, c.services)
 	case c.period <= 0:
 		return fmt.Errorf("%w: -period %v: must be positive", errUsage, c.period)
 	case c.duration <= 0:
 		return fmt.Errorf("%w: -duration %v: must be positive", errUsage, c.duration)
 	case c.tick <= 0:
 		return fmt.Errorf("%w: -tick %v: must be positive", errUsage, c.tick)
+	case c.ramp < 0:
+		return fmt.Errorf("%w: -ramp %v: must not be negative", errUsage, c.ramp)
+	case c.conns < 0:
+		return fmt.Errorf("%w: -conns %d: must not be negative", errUsage, c.conns)
+	case c.senders < 0:
+		return fmt.Errorf("%w: -senders %d: must not be negative", errUsage, c.senders)
+	case c.password != "" && c.username == "":
+		return fmt.Errorf("%w: -password without -username", errUsage)
 	}
 	if _, ok := lookupScheduler(c.scheduler); !ok {
 		return fmt.Errorf("%w: -scheduler %q: want %s", errUsage, c.scheduler, strings.Join(schedulerNames(), " or "))
 	}
 	if _, ok := lookupTransport(c.transport); !ok {
 		return fmt.Errorf("%w: -transport %q: want %s", errUsage, c.transport, strings.Join(transportNames(), " or "))
+	}
+	if c.transport != "nacos" && (len(c.servers) > 0 || c.username != "") {
+		return fmt.Errorf("%w: -server and -username need -transport nacos", errUsage)
 	}
 	return nil
 }

@@ -1,42 +1,64 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"time"
 
 	"github.com/beatwheel/beatwheel/internal/beatload"
+	"github.com/beatwheel/beatwheel/internal/measure"
+	"github.com/beatwheel/beatwheel/reactor"
+	"github.com/beatwheel/beatwheel/transport/nacostest"
 )
 
 // load is a running set of beating instances.
 type load interface {
-	// Stop stops every beat; idempotent.
+	// Stop stops every beat and releases what the load started;
+	// idempotent.
 	Stop()
-	// problems says what went wrong while running, or "" when nothing did.
-	problems() string
+	// status reports the load's own counters; cheap enough every second.
+	status() status
 }
 
-// transport is one -transport choice: how beats are kept and sent.
-type transport struct {
+// status is what a load reports besides the beats its Meter counts.
+type status struct {
+	added     int           // instances beating so far
+	addTook   time.Duration // from start to the last instance added; 0 until then
+	regFailed uint64        // registrations the server refused or did not answer
+	// stats are the reactor's, when there is one.
+	stats *reactor.Stats
+	// server holds the embedded server's counters, when there is one.
+	server *nacostest.Counters
+	// problems says what went wrong, or "".
+	problems string
+}
+
+// transportChoice is one -transport choice: how beats are kept and sent.
+type transportChoice struct {
 	name  string
 	about string
-	start func(sched beatload.NewScheduler, cfg beatload.Config) (load, error)
+	// start starts cfg's instances beating, counted into m. It may return
+	// before every instance is added; status().added tells.
+	start func(ctx context.Context, sched beatload.NewScheduler, cfg config, m *measure.Meter) (load, error)
 }
 
 // transports returns every -transport choice, the default first.
-func transports() []transport {
-	return []transport{
+func transports() []transportChoice {
+	return []transportChoice{
+		{name: "nacos", about: "the reactor over the Nacos v1 HTTP transport (to -server, or to an embedded server)", start: startNacos},
+		{name: "noop", about: "the whole reactor with a transport that sends nothing", start: startNoop},
 		{name: "none", about: "beats straight on the scheduler, no reactor", start: startScheduler},
-		{name: "noop", about: "the whole reactor with a transport that sends nothing", start: startReactor},
 	}
 }
 
 // lookupTransport returns the choice called name.
-func lookupTransport(name string) (transport, bool) {
+func lookupTransport(name string) (transportChoice, bool) {
 	for _, t := range transports() {
 		if t.name == name {
 			return t, true
 		}
 	}
-	return transport{}, false
+	return transportChoice{}, false
 }
 
 // transportNames returns the names of every choice, the default first.
@@ -48,39 +70,58 @@ func transportNames() []string {
 	return names
 }
 
-// schedulerLoad is beatload.Load as a load.
-type schedulerLoad struct{ *beatload.Load }
+// loadConfig is the beatload.Config of a run.
+func loadConfig(cfg config, m *measure.Meter) beatload.Config {
+	return beatload.Config{
+		Instances: cfg.instances,
+		Period:    cfg.period,
+		Meter:     m,
+		Services:  cfg.services,
+		Senders:   cfg.senders,
+	}
+}
 
-func startScheduler(sched beatload.NewScheduler, cfg beatload.Config) (load, error) {
-	l, err := beatload.Start(sched, cfg)
+// schedulerLoad is beatload.Load as a load.
+type schedulerLoad struct {
+	*beatload.Load
+	n    int
+	took time.Duration
+}
+
+func startScheduler(_ context.Context, sched beatload.NewScheduler, cfg config, m *measure.Meter) (load, error) {
+	t0 := time.Now()
+	l, err := beatload.Start(sched, loadConfig(cfg, m))
 	if err != nil {
 		return nil, err
 	}
-	return schedulerLoad{l}, nil
+	return schedulerLoad{Load: l, n: cfg.instances, took: time.Since(t0)}, nil
 }
 
-func (l schedulerLoad) problems() string {
+func (l schedulerLoad) status() status {
+	st := status{added: l.n, addTook: l.took}
 	if n := l.ResetErrors(); n > 0 {
-		return fmt.Sprintf("%d instances stopped beating: the scheduler refused to re-arm them", n)
+		st.problems = fmt.Sprintf("%d instances stopped beating: the scheduler refused to re-arm them", n)
 	}
-	return ""
+	return st
 }
 
 // reactorLoad is beatload.ReactorLoad as a load.
-type reactorLoad struct{ *beatload.ReactorLoad }
+type reactorLoad struct {
+	*beatload.ReactorLoad
+	n    int
+	took time.Duration
+}
 
-func startReactor(sched beatload.NewScheduler, cfg beatload.Config) (load, error) {
-	l, err := beatload.StartReactor(sched, cfg)
+func startNoop(_ context.Context, sched beatload.NewScheduler, cfg config, m *measure.Meter) (load, error) {
+	t0 := time.Now()
+	l, err := beatload.StartReactor(sched, loadConfig(cfg, m))
 	if err != nil {
 		return nil, err
 	}
-	return reactorLoad{l}, nil
+	return reactorLoad{ReactorLoad: l, n: cfg.instances, took: time.Since(t0)}, nil
 }
 
-func (l reactorLoad) problems() string {
+func (l reactorLoad) status() status {
 	st := l.Reactor().Stats()
-	if n := st.Failed.Total(); n > 0 {
-		return fmt.Sprintf("%d beats failed", n)
-	}
-	return ""
+	return status{added: l.n, addTook: l.took, stats: &st}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -19,25 +20,42 @@ func main() {
 const (
 	exitOK    = 0
 	exitError = 1 // the run failed
-	exitUsage = 2 // bad flags
+	exitUsage = 2 // bad command line
 )
 
-// realMain parses args, runs until done or interrupted, and returns the
-// exit code. Errors go to stderr as one line.
+// realMain runs the command args name (run when args start with a flag or
+// are empty) until it is done or interrupted, and returns the exit code.
+// Errors go to stderr as one line.
 func realMain(args []string, stdout, stderr io.Writer) int {
-	cfg, err := parseFlags(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "beatbench: %v (see beatbench -h)\n", err)
-		return exitUsage
+	name, rest := "run", args
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, rest = args[0], args[1:]
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, cfg, stdout); err != nil {
+	var err error
+	switch name {
+	case "run":
+		var cfg config
+		if cfg, err = parseFlags(rest, stderr); err == nil {
+			err = run(ctx, cfg, stdout)
+		}
+	case "serve":
+		var cfg serveConfig
+		if cfg, err = parseServeFlags(rest, stderr); err == nil {
+			err = serve(ctx, cfg, stdout)
+		}
+	default:
+		err = fmt.Errorf("%w: unknown command %q: want run or serve", errUsage, name)
+	}
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(stderr, "beatbench: %v (see beatbench %s -h)\n", err, name)
+		return exitUsage
+	default:
 		fmt.Fprintf(stderr, "beatbench: %v\n", err)
 		return exitError
 	}
-	return exitOK
 }

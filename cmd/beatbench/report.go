@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/beatwheel/beatwheel/internal/measure"
+	"github.com/beatwheel/beatwheel/reactor"
 )
 
 // printer writes beatbench's report and remembers the first write error.
@@ -26,25 +27,57 @@ func (p *printer) printf(format string, args ...any) {
 
 // header says what the run does.
 func (p *printer) header(cfg config) {
-	p.printf("beatbench: %d instances, period %v, transport %s, scheduler %s (tick %v), for %v\n",
-		cfg.instances, cfg.period, cfg.transport, cfg.scheduler, cfg.tick, cfg.duration)
+	target := ""
+	if cfg.transport == "nacos" {
+		target = " to an embedded server"
+		if len(cfg.servers) > 0 {
+			target = fmt.Sprintf(" to %v", cfg.servers)
+		}
+		target += fmt.Sprintf(" (%s)", cfg.mode)
+	}
+	p.printf("beatbench: %d instances, period %v, transport %s%s, scheduler %s (tick %v), for %v\n",
+		cfg.instances, cfg.period, cfg.transport, target, cfg.scheduler, cfg.tick, cfg.duration)
 }
 
-// added reports adding the instances and the memory they keep, then the
-// column heads of the progress lines.
+// added reports adding the instances and the memory they keep.
 func (p *printer) added(cfg config, add time.Duration, perInstance float64) {
-	p.printf("added %d instances in %v: %.0f B per instance (heap after a GC)\n",
-		cfg.instances, add.Round(time.Microsecond), perInstance)
-	p.printf("%8s %10s %9s %7s %8s %10s %10s %10s\n",
-		"time", "beats/s", "ns/beat", "CPU%", "B/inst", "p50-late", "p99-late", "max-late")
+	p.printf("added %d instances in %s: %.0f B per instance (heap after a GC)\n",
+		cfg.instances, late(add), perInstance)
 }
 
-// progress prints one interval's figures; mem is memory per instance from
-// the live heap (moves only when the GC runs).
-func (p *printer) progress(elapsed time.Duration, st measure.Stats, mem float64) {
-	p.printf("%8s %10.0f %9.0f %7.1f %8.0f %10s %10s %10s\n",
-		elapsed.Round(100*time.Millisecond), st.BeatsPerSecond(), st.CPUPerBeat(), st.CPUPercent(), mem,
-		late(st.P50()), late(st.P99()), late(st.MaxLate()))
+// columns prints the heads of the progress lines.
+func (p *printer) columns() {
+	p.printf("%8s %9s %9s %8s %7s %8s %8s %9s %9s %9s\n",
+		"time", "added", "beats/s", "failed/s", "ns/beat", "CPU%", "RSS-MB", "inflight", "p99-send", "p99-late")
+}
+
+// progressLine is one second of a run.
+type progressLine struct {
+	elapsed     time.Duration
+	added       int
+	stats       measure.Stats // beats the server accepted in the interval
+	memory      float64       // live heap per added instance (moves when the GC runs)
+	rss         uint64
+	now, before status
+}
+
+// progress prints one interval's figures.
+func (p *printer) progress(l progressLine) {
+	failed, inflight, send := 0.0, "-", "-"
+	if l.now.stats != nil {
+		var was uint64
+		if l.before.stats != nil {
+			was = l.before.stats.Failed.Total()
+		}
+		if s := l.stats.Elapsed.Seconds(); s > 0 {
+			failed = float64(l.now.stats.Failed.Total()-was) / s
+		}
+		inflight = fmt.Sprint(l.now.stats.InFlight)
+		send = late(l.now.stats.SendLatency.P99)
+	}
+	p.printf("%8s %9d %9.0f %8.0f %7.0f %8.1f %8.0f %9s %9s %9s\n",
+		l.elapsed.Round(100*time.Millisecond), l.added, l.stats.BeatsPerSecond(), failed,
+		l.stats.CPUPerBeat(), l.stats.CPUPercent(), float64(l.rss)/(1<<20), inflight, send, late(l.stats.P99()))
 }
 
 // summary is the figures of the whole run.
@@ -53,9 +86,10 @@ type summary struct {
 	warmup      time.Duration // left out before it
 	warm        bool          // whether the warm-up period ended before the run did
 	interrupted bool
+	added       bool // whether every instance was added
 	add         time.Duration
 	perInstance float64
-	problems    string // what went wrong, or ""
+	start, end  status // at the start of the steady part, and at the end
 }
 
 // summary prints the figures of the steady part of the run.
@@ -65,22 +99,49 @@ func (p *printer) summary(s summary) {
 	if s.interrupted {
 		p.printf("interrupted: the report so far\n")
 	}
-	if s.warm {
-		p.printf("summary of the steady %v (after %v of warm-up):\n", st.Elapsed.Round(time.Millisecond), s.warmup.Round(time.Millisecond))
-	} else {
-		p.printf("summary of the whole %v (too short to leave out a period of warm-up):\n", st.Elapsed.Round(time.Millisecond))
+	switch {
+	case !s.added:
+		p.printf("summary of the whole %v (stopped before every instance was added):\n", st.Elapsed.Round(time.Millisecond))
+	case s.warm:
+		p.printf("summary of the steady %v (after %v of adding and a period of warm-up):\n", st.Elapsed.Round(time.Millisecond), s.warmup.Round(time.Millisecond))
+	default:
+		p.printf("summary of the %v since every instance was added (too short to leave out a period of warm-up):\n", st.Elapsed.Round(time.Millisecond))
 	}
-	p.printf("  %-14s %d of %.0f expected (fired/expected %.4f)\n", "beats", st.Beats, st.Expected, st.FiredPerExpected())
+	p.printf("  %-14s %d of %.0f expected (delivered %.2f%%)\n", "beats", st.Beats, st.Expected, 100*st.FiredPerExpected())
 	p.printf("  %-14s %.0f\n", "beats/s", st.BeatsPerSecond())
-	p.printf("  %-14s %.0f ns (CPU %.1f%% of one core)\n", "CPU per beat", st.CPUPerBeat(), st.CPUPercent())
-	p.printf("  %-14s %.3f\n", "allocs/beat", st.AllocsPerBeat())
-	p.printf("  %-14s %.0f B per instance (heap after adding, after a GC)\n", "memory", s.perInstance)
-	p.printf("  %-14s %v\n", "add time", s.add.Round(time.Microsecond))
+	if a, b := s.start.stats, s.end.stats; a != nil && b != nil {
+		p.printf("  %-14s %d sent, %d ok, %d light; failed: %s\n", "reactor",
+			b.Sent-a.Sent, b.OK-a.OK, b.Light-a.Light, failures(a.Failed, b.Failed))
+		p.printf("  %-14s p50 %s, p90 %s, p99 %s, p999 %s, max %s (per batch, whole run)\n", "send latency",
+			late(b.SendLatency.P50), late(b.SendLatency.P90), late(b.SendLatency.P99), late(b.SendLatency.P999), late(b.SendLatency.Max))
+		if b.Reregistered+b.ReregisterFailed > 0 {
+			p.printf("  %-14s %d re-registered after 20404, %d failed\n", "re-register", b.Reregistered, b.ReregisterFailed)
+		}
+	}
 	p.printf("  %-14s p50 %s, p99 %s, p999 %s, max %s\n", "lateness",
 		late(st.P50()), late(st.P99()), late(st.P999()), late(st.MaxLate()))
-	if s.problems != "" {
-		p.printf("  %-14s %s\n", "errors", s.problems)
+	p.printf("  %-14s %.0f ns (CPU %.1f%% of one core)\n", "CPU per beat", st.CPUPerBeat(), st.CPUPercent())
+	p.printf("  %-14s %.3f\n", "allocs/beat", st.AllocsPerBeat())
+	if s.added {
+		p.printf("  %-14s %.0f B per instance (heap after adding, after a GC)\n", "memory", s.perInstance)
+		p.printf("  %-14s %s\n", "add time", late(s.add))
 	}
+	if a, b := s.start.server, s.end.server; a != nil && b != nil {
+		p.printf("  %-14s %d beats received, %d healthy, %d unhealthy instances (CPU above includes it)\n", "server",
+			b.Beats-a.Beats, b.Healthy, b.Unhealthy)
+	}
+	if s.end.problems != "" {
+		p.printf("  %-14s %s\n", "errors", s.end.problems)
+	}
+}
+
+// failures formats the failures between two counts.
+func failures(a, b reactor.Failures) string {
+	if b.Total() == a.Total() {
+		return "none"
+	}
+	return fmt.Sprintf("%d (20404 %d, other code %d, timeout %d, transport %d)", b.Total()-a.Total(),
+		b.NotFound-a.NotFound, b.Code-a.Code, b.Timeout-a.Timeout, b.Transport-a.Transport)
 }
 
 // late formats a lateness to about three significant digits.

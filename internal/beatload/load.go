@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/beatwheel/beatwheel/internal/measure"
+	"github.com/beatwheel/beatwheel/reactor"
 	"github.com/beatwheel/beatwheel/wheel"
 )
 
@@ -27,6 +28,12 @@ type Config struct {
 	// Services is how many services StartReactor spreads the instances
 	// over; 0 means DefaultServices. Start ignores it.
 	Services int
+	// Transport is what NewReactor and StartReactor send through; nil
+	// means Noop. Start ignores it.
+	Transport reactor.Transport
+	// Senders is the reactor's sender count; 0 means its default. Start
+	// ignores it.
+	Senders int
 }
 
 // services returns Services or its default.
@@ -50,6 +57,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("%w: nil Meter", ErrInvalidConfig)
 	case c.Services < 0:
 		return fmt.Errorf("%w: Services %d is negative", ErrInvalidConfig, c.Services)
+	case c.Senders < 0:
+		return fmt.Errorf("%w: Senders %d is negative", ErrInvalidConfig, c.Senders)
 	}
 	return nil
 }

@@ -11,27 +11,25 @@ import (
 // over when Config.Services is 0.
 const DefaultServices = 1000
 
-// ReactorLoad is N instances kept alive by a reactor.Reactor through the
-// no-op Transport: the whole engine with the network taken out.
+// ReactorLoad is N instances kept alive by a reactor.Reactor, by default
+// through the Noop transport: the whole engine with the network taken out.
 type ReactorLoad struct {
 	r *reactor.Reactor
 }
 
-// StartReactor starts a Reactor on the scheduler newSched builds, with
-// Transport{cfg.Meter}, and adds cfg.Instances instances built by Instance
-// over cfg.Services services. It returns once every instance is added; the
-// Reactor spreads their first beats over one period. On error the Reactor,
-// if started, is closed.
+// StartReactor starts a Reactor on the scheduler newSched builds, sending
+// through Recorder{cfg.Transport (default Noop), cfg.Meter}, and adds
+// cfg.Instances instances built by Instance over cfg.Services services. It
+// returns once every instance is added; the Reactor spreads their first
+// beats over one period. It registers nothing: with a real server, register
+// first. On error the Reactor, if started, is closed.
 func StartReactor(newSched NewScheduler, cfg Config) (*ReactorLoad, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	r, err := reactor.New(reactor.Config{
-		Transport: Transport{Meter: cfg.Meter},
-		Scheduler: newSched,
-	})
+	r, err := NewReactor(newSched, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("beatload: new reactor: %w", err)
+		return nil, err
 	}
 	services := Services(cfg.services())
 	for i := range cfg.Instances {
@@ -41,6 +39,29 @@ func StartReactor(newSched NewScheduler, cfg Config) (*ReactorLoad, error) {
 		}
 	}
 	return &ReactorLoad{r: r}, nil
+}
+
+// NewReactor returns a Reactor on the scheduler newSched builds, sending
+// through Recorder{cfg.Transport (default Noop), cfg.Meter} with
+// cfg.Senders senders (0: the reactor's default), adopting server
+// intervals down to cfg.Period when that is below the reactor's default
+// floor. It adds nothing.
+func NewReactor(newSched NewScheduler, cfg Config) (*reactor.Reactor, error) {
+	var tr reactor.Transport = Noop{}
+	if cfg.Transport != nil {
+		tr = cfg.Transport
+	}
+	r, err := reactor.New(reactor.Config{
+		Transport: Recorder{Transport: tr, Meter: cfg.Meter},
+		Scheduler: newSched,
+		Senders:   cfg.Senders,
+		// A load with a short period adopts a server interval as short.
+		MinInterval: min(reactor.DefaultMinInterval, max(cfg.Period, reactor.MinPeriod)),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("beatload: new reactor: %w", err)
+	}
+	return r, nil
 }
 
 // Reactor returns the Reactor the instances beat on.

@@ -34,22 +34,39 @@ func TestInstancesAreValidAndDistinct(t *testing.T) {
 // unsafeString returns the address of s's bytes, to tell shared strings.
 func unsafeString(s string) *byte { return unsafe.StringData(s) }
 
-func TestTransportAnswersAndRecords(t *testing.T) {
+func TestRecorderRecordsAcceptedBeats(t *testing.T) {
 	m := measure.NewMeter()
-	tr := Transport{Meter: m}
 	services := Services(1)
-	beats := []reactor.Beat{{Info: Instance(0, services, time.Second), Late: 2 * time.Millisecond}, {Info: Instance(1, services, time.Second), Late: 5 * time.Millisecond}}
+	beats := []reactor.Beat{
+		{Info: Instance(0, services, time.Second), Late: 2 * time.Millisecond},
+		{Info: Instance(1, services, time.Second), Late: 5 * time.Millisecond},
+	}
 	results := make([]reactor.BeatResult, 2)
-	tr.SendBeats(context.Background(), beats, results)
+	Recorder{Transport: Noop{}, Meter: m}.SendBeats(context.Background(), beats, results)
 	for _, r := range results {
 		assert.Equal(t, reactor.BeatResult{Code: reactor.CodeOK}, r)
 	}
 	assert.Equal(t, uint64(2), m.Beats())
 	assert.Equal(t, 5*time.Millisecond, m.Lateness().Max())
-	assert.NoError(t, tr.Register(context.Background(), beats[0].Info))
-	assert.NoError(t, tr.Deregister(context.Background(), beats[0].Info))
-	assert.Zero(t, testing.AllocsPerRun(100, func() { tr.SendBeats(context.Background(), beats, results) }))
+	assert.NoError(t, Noop{}.Register(context.Background(), beats[0].Info))
+	assert.NoError(t, Noop{}.Deregister(context.Background(), beats[0].Info))
+	rec := Recorder{Transport: Noop{}, Meter: m}
+	assert.Zero(t, testing.AllocsPerRun(100, func() { rec.SendBeats(context.Background(), beats, results) }))
+
+	// Failed and refused beats are not counted.
+	m = measure.NewMeter()
+	Recorder{Transport: scripted{{Err: assert.AnError}, {Code: reactor.CodeNotFound}}, Meter: m}.SendBeats(context.Background(), beats, results)
+	assert.Zero(t, m.Beats())
 }
+
+// scripted answers beats from a list.
+type scripted []reactor.BeatResult
+
+func (s scripted) SendBeats(_ context.Context, _ []reactor.Beat, results []reactor.BeatResult) {
+	copy(results, s)
+}
+func (scripted) Register(context.Context, *reactor.BeatInfo) error   { return nil }
+func (scripted) Deregister(context.Context, *reactor.BeatInfo) error { return nil }
 
 // TestReactorLoadBeatsEveryInstance drives a reactor load on a Manual wheel
 // through three periods: every instance beats once per period.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // sink keeps allocations alive so the garbage collector cannot drop them.
@@ -81,4 +82,17 @@ func TestMallocsCountsAllocations(t *testing.T) {
 	}
 	assert.GreaterOrEqual(t, Mallocs()-before, uint64(1000))
 	runtime.KeepAlive(&s)
+}
+
+func TestRSSGrowsWithTouchedMemory(t *testing.T) {
+	before := RSS()
+	require.Positive(t, before)
+	buf := make([]byte, 64<<20)
+	for i := range buf {
+		if i%4096 == 0 {
+			buf[i] = 1
+		}
+	}
+	assert.GreaterOrEqual(t, RSS(), before+32<<20)
+	runtime.KeepAlive(buf)
 }
