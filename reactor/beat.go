@@ -16,7 +16,7 @@ import (
 // blocks it, which delays later beats (back-pressure) but loses none.
 func (r *Reactor) expired(batch []wheel.Expired) {
 	now := r.sched.Now()
-	j := r.jobPool.Get().(*job)
+	j := r.getJob()
 	for len(batch) > 0 {
 		chunk := batch[:min(len(batch), prefetch)]
 		batch = batch[len(chunk):]
@@ -48,26 +48,26 @@ func (r *Reactor) expired(batch []wheel.Expired) {
 			j.add(b, e, late)
 			if j.full() {
 				r.dispatch(j)
-				j = r.jobPool.Get().(*job)
+				j = r.getJob()
 			}
 		}
 	}
 	if len(j.beats) > 0 {
 		r.dispatch(j)
 	} else {
-		r.jobPool.Put(j)
+		r.putJob(j)
 	}
 }
 
 // prefetch is how many slots expired loads ahead.
 const prefetch = 64
 
+// dispatch queues j for a sender, or drops it when the Reactor closes.
 func (r *Reactor) dispatch(j *job) {
 	select {
 	case r.jobs <- j:
 	case <-r.ctx.Done():
-		j.reset()
-		r.jobPool.Put(j)
+		r.putJob(j)
 	}
 }
 
@@ -78,8 +78,7 @@ func (r *Reactor) send() {
 		if r.ctx.Err() == nil {
 			r.process(j)
 		}
-		j.reset()
-		r.jobPool.Put(j)
+		r.putJob(j)
 	}
 }
 

@@ -42,6 +42,10 @@ type Config struct {
 	// smaller one is raised to it. Default DefaultMinInterval; at least
 	// MinPeriod.
 	MinInterval time.Duration
+	// SizeHint is how many instances the Reactor expects to hold. Its map
+	// is sized for that many up front, so Adds up to it never wait for
+	// the map to grow. Default 0: grow as needed.
+	SizeHint int
 	// DeregisterOnClose makes Close deregister every instance.
 	DeregisterOnClose bool
 	// Logger receives errors and state changes. Default: silent.
@@ -72,6 +76,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: ReregisterRate %v is not positive", ErrConfig, c.ReregisterRate)
 	case c.ReregisterBurst < 1:
 		return c, fmt.Errorf("%w: ReregisterBurst %d is below 1", ErrConfig, c.ReregisterBurst)
+	case c.SizeHint < 0:
+		return c, fmt.Errorf("%w: SizeHint %d is negative", ErrConfig, c.SizeHint)
 	case c.MinInterval < MinPeriod || c.MinInterval > MaxPeriod:
 		return c, fmt.Errorf("%w: MinInterval %v is outside [%v, %v]", ErrConfig, c.MinInterval, MinPeriod, MaxPeriod)
 	}

@@ -44,3 +44,24 @@ func (j *job) reset() {
 	j.beats = j.beats[:0]
 	j.due = j.due[:0]
 }
+
+// getJob returns an empty job: an idle one, or a new one while the
+// Reactor warms up or every job is in use (a Scheduler that calls the
+// Handler concurrently can take more).
+func (r *Reactor) getJob() *job {
+	select {
+	case j := <-r.free:
+		return j
+	default:
+		return newJob(r.cfg.BatchSize)
+	}
+}
+
+// putJob empties j and keeps it for reuse, or drops it if enough are kept.
+func (r *Reactor) putJob(j *job) {
+	j.reset()
+	select {
+	case r.free <- j:
+	default:
+	}
+}

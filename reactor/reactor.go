@@ -38,8 +38,8 @@ type Reactor struct {
 	// second for beats, one for registrations, at most.
 	logLimit *rate.Limiter
 
-	jobs    chan *job
-	jobPool sync.Pool
+	jobs chan *job
+	free chan *job // idle jobs, so a steady stream of beats allocates none
 
 	// life guards closed: Add holds it shared, Close exclusively, so no
 	// Add is half done when Close starts tearing down.
@@ -59,15 +59,20 @@ func New(cfg Config) (*Reactor, error) {
 	}
 	r := &Reactor{
 		cfg:   cfg,
-		beats: xsync.NewMapOf[string, *BeatInfo](),
+		beats: xsync.NewMapOf[string, *BeatInfo](xsync.WithPresize(cfg.SizeHint)),
 		jobs:  make(chan *job, cfg.Senders),
 	}
-	r.jobPool.New = func() any { return newJob(cfg.BatchSize) }
+	// Jobs in use: up to Senders in the queue, Senders being sent, and one
+	// being filled per Handler call (one at a time on a *wheel.Wheel).
+	r.free = make(chan *job, 2*cfg.Senders+2)
 	r.logLimit = rate.NewLimiter(1, 2)
 	r.stats.init()
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.rereg = newReregisterer(r)
 	r.sched, err = cfg.Scheduler(r.expired)
+	if err == nil && r.sched == nil {
+		err = errors.New("the Scheduler func returned a nil scheduler")
+	}
 	if err != nil {
 		r.cancel()
 		r.rereg.wait()
@@ -109,6 +114,7 @@ func (r *Reactor) Add(b *BeatInfo) error {
 	// a tick later.
 	t, err := r.sched.Add(r.sched.Now()+jitter(key, b.Period), 0)
 	if err != nil {
+		b.clearFlag(flagAdded) // not added: b may be added again
 		return fmt.Errorf("reactor: scheduling %s: %w", key, err)
 	}
 	b.timerIdx = t.Index()

@@ -25,6 +25,7 @@ func TestConfigValidation(t *testing.T) {
 		{"negative batch", Config{Transport: f, BatchSize: -1}},
 		{"negative rate", Config{Transport: f, ReregisterRate: -1}},
 		{"negative burst", Config{Transport: f, ReregisterBurst: -1}},
+		{"negative size hint", Config{Transport: f, SizeHint: -1}},
 		{"interval floor too low", Config{Transport: f, MinInterval: time.Millisecond}},
 		{"interval floor too high", Config{Transport: f, MinInterval: time.Hour}},
 		{"scheduler fails", Config{Transport: f, Scheduler: func(wheel.Handler) (wheel.Scheduler, error) {

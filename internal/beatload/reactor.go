@@ -55,6 +55,7 @@ func NewReactor(newSched NewScheduler, cfg Config) (*reactor.Reactor, error) {
 		Transport: Recorder{Transport: tr, Meter: cfg.Meter},
 		Scheduler: newSched,
 		Senders:   cfg.Senders,
+		SizeHint:  cfg.Instances,
 		// A load with a short period adopts a server interval as short.
 		MinInterval: min(reactor.DefaultMinInterval, max(cfg.Period, reactor.MinPeriod)),
 	})
