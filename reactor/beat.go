@@ -23,16 +23,13 @@ func (r *Reactor) expired(batch []wheel.Expired) {
 		// Load the chunk's slots first: the loads are independent, so
 		// the CPU overlaps their cache misses instead of paying them
 		// one after another.
-		var states [prefetch]uint64
+		var owners [prefetch]*BeatInfo
 		for i, e := range chunk {
-			states[i] = r.slots.load(e.Timer)
+			owners[i] = r.slots.load(e.Timer.Index())
 		}
 		for i, e := range chunk {
-			b, period, status := r.slots.get(e.Timer, states[i])
-			switch status {
-			case slotGone:
-				continue // removed since it was armed
-			case slotUnset:
+			b := owners[i]
+			if b == nil {
 				// Add has not set the slot yet, or Remove cleared it and
 				// is about to cancel the entry: look again later. Reset
 				// fails (and the entry is gone) if Cancel came first;
@@ -40,12 +37,17 @@ func (r *Reactor) expired(batch []wheel.Expired) {
 				_ = r.sched.Reset(e.Timer, now+unsetRetry)
 				continue
 			}
+			// Re-arm before beating: the re-arm of an entry that was
+			// cancelled, whose slot may already serve another entry,
+			// fails (ErrStale), and so does any re-arm once the
+			// Reactor is closing (ErrStopped).
+			period := dataPeriod(e.Data)
 			if err := r.sched.Reset(e.Timer, max(e.Due+period, now)); err != nil {
-				continue // removed meanwhile (ErrStale), or closing (ErrStopped)
+				continue
 			}
 			late := now - e.Due
 			r.stats.lateness.Record(uint64(e.Timer.Index()), late)
-			j.add(b, e, late)
+			j.add(b, e, period, late)
 			if j.full() {
 				r.dispatch(j)
 				j = r.getJob()
@@ -137,19 +139,15 @@ func (r *Reactor) process(j *job) {
 
 // adopt makes the server's clientBeatInterval, within [MinInterval,
 // MaxPeriod], b's period, and re-arms the beat that expired re-armed with
-// the old one: next due = max(this beat's due + interval, now). The
-// BeatInfo remembers the last interval, so the slot, shared with the
-// scheduler's goroutine, is only touched when it changes.
+// the old one: next due = max(this beat's due + interval, now). The new
+// period travels in the entry's data, so this costs nothing once adopted.
 func (r *Reactor) adopt(b *BeatInfo, d due, interval time.Duration) {
-	interval = min(max(interval, r.cfg.MinInterval), MaxPeriod).Truncate(time.Millisecond)
-	if ms := int32(interval / time.Millisecond); b.intervalMs.Swap(ms) == ms {
-		return
-	}
-	if b.Stopped() || !r.slots.setPeriod(d.timer, interval) {
+	interval = min(max(interval, r.cfg.MinInterval), MaxPeriod).Truncate(time.Microsecond)
+	if interval == d.period || b.Stopped() {
 		return
 	}
 	// ErrStale: removed meanwhile; ErrStopped: closing. Both end it.
-	_ = r.sched.Reset(d.timer, max(d.at+interval, r.sched.Now()))
+	_ = r.sched.ResetData(d.timer, max(d.at+interval, r.sched.Now()), periodData(interval))
 }
 
 // failed counts and logs a beat that got no answer.

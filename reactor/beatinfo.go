@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/beatwheel/beatwheel/wheel"
 )
 
 // Limits on BeatInfo.Period.
@@ -52,10 +54,10 @@ type BeatInfo struct {
 
 	// The Reactor's state, 12 bytes, so that a BeatInfo is 96 bytes, a
 	// size class of its own. Firing a beat does not touch it: the period
-	// and the scheduler entry's owner live in the Reactor's slot table.
-	flags      atomic.Uint32 // flagStopped | flagAdded | flagRereg
-	timerIdx   uint32        // wheel.Timer.Index of its scheduler entry
-	intervalMs atomic.Int32  // last clientBeatInterval adopted, ms; 0 until told
+	// travels in the scheduler entry, the owner in the Reactor's slots.
+	flags    atomic.Uint32 // flagStopped | flagAdded | flagRereg
+	timerIdx uint32        // its scheduler entry's wheel.Timer: Index
+	timerGen uint32        // and Generation
 }
 
 // BeatInfo flags.
@@ -64,6 +66,11 @@ const (
 	flagAdded                      // handed to Add: a BeatInfo is added once
 	flagRereg                      // a re-registration is queued
 )
+
+// timer returns b's scheduler entry.
+func (b *BeatInfo) timer() wheel.Timer {
+	return wheel.Timer(uint64(b.timerGen)<<32 | uint64(b.timerIdx))
+}
 
 // setFlag sets f and reports whether it was set already.
 func (b *BeatInfo) setFlag(f uint32) bool { return b.flags.Or(f)&f != 0 }

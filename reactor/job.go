@@ -14,10 +14,11 @@ type job struct {
 	due     []due
 }
 
-// due is where a beat's entry sits in the scheduler.
+// due is where a beat's entry sat in the scheduler, and its period then.
 type due struct {
-	timer wheel.Timer
-	at    time.Duration
+	timer  wheel.Timer
+	at     time.Duration
+	period time.Duration
 }
 
 func newJob(size int) *job {
@@ -28,10 +29,11 @@ func newJob(size int) *job {
 	}
 }
 
-// add appends b's beat, due at e.Due and handed out late after it.
-func (j *job) add(b *BeatInfo, e wheel.Expired, late time.Duration) {
+// add appends b's beat, due at e.Due with the given period and handed out
+// late after it.
+func (j *job) add(b *BeatInfo, e wheel.Expired, period, late time.Duration) {
 	j.beats = append(j.beats, Beat{Info: b, Late: late})
-	j.due = append(j.due, due{timer: e.Timer, at: e.Due})
+	j.due = append(j.due, due{timer: e.Timer, at: e.Due, period: period})
 }
 
 func (j *job) full() bool { return len(j.beats) == cap(j.beats) }

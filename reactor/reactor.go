@@ -112,13 +112,13 @@ func (r *Reactor) Add(b *BeatInfo) error {
 	b.IP = key[len(b.ServiceName)+1 : len(b.ServiceName)+1+len(b.IP)]
 	// The entry may fire before its slot is set: expired then tries again
 	// a tick later.
-	t, err := r.sched.Add(r.sched.Now()+jitter(key, b.Period), 0)
+	t, err := r.sched.Add(r.sched.Now()+jitter(key, b.Period), periodData(b.Period))
 	if err != nil {
 		b.clearFlag(flagAdded) // not added: b may be added again
 		return fmt.Errorf("reactor: scheduling %s: %w", key, err)
 	}
-	b.timerIdx = t.Index()
-	r.slots.set(t, b, b.Period)
+	b.timerIdx, b.timerGen = t.Index(), t.Generation()
+	r.slots.set(t.Index(), b)
 	if old, loaded := r.beats.LoadAndStore(key, b); loaded {
 		r.stop(old)
 	}
@@ -161,10 +161,8 @@ func (r *Reactor) stop(b *BeatInfo) {
 	if b.setFlag(flagStopped) {
 		return
 	}
-	// b's entry, and so its slot, is b's until the Cancel below.
-	t := r.slots.timer(b.timerIdx)
-	r.slots.clear(t)
-	r.sched.Cancel(t)
+	r.slots.clear(b.timerIdx, b)
+	r.sched.Cancel(b.timer())
 }
 
 // Close stops every beat, waits for the senders and the re-registration

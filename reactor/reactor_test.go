@@ -380,13 +380,11 @@ func TestBeatBeforeSlotIsSet(t *testing.T) {
 	h := newHarness(t, Config{})
 	b := instance(1, 1)
 	require.NoError(t, h.r.Add(b))
-	tm := h.r.slots.timer(b.timerIdx)
-	require.NotZero(t, tm)
 	// Undo what Add set, as if it had not got that far yet.
-	h.r.slots.clear(tm)
+	h.r.slots.clear(b.timerIdx, b)
 	first := firstDue(b)
 	h.advance(first, 0)
-	h.r.slots.set(tm, b, b.Period)
+	h.r.slots.set(b.timerIdx, b)
 	h.advance(first+unsetRetry, 1)
 	h.advance(first+unsetRetry+b.Period, 2)
 }

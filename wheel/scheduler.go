@@ -74,6 +74,9 @@ type Scheduler interface {
 	// Reset re-arms t to fire at the given time, whether it is idle (fired
 	// and not yet re-armed) or still pending. The data given to Add is kept.
 	Reset(t Timer, at time.Duration) error
+	// ResetData re-arms t as Reset does and replaces its data: later
+	// expiries carry the new value.
+	ResetData(t Timer, at time.Duration, data uint64) error
 	// Cancel frees t. It reports whether t was pending, that is whether
 	// this call prevented a firing. Exactly one of "fired" and "Cancel
 	// returned true" happens for each arm. After Cancel the handle is stale.

@@ -111,6 +111,16 @@ func (w *Wheel) Add(at time.Duration, data uint64) (Timer, error) {
 // Reset re-arms t to fire at time at, whether t is idle (it fired) or still
 // pending (it moves). O(1).
 func (w *Wheel) Reset(t Timer, at time.Duration) error {
+	return w.reset(t, at, false, 0)
+}
+
+// ResetData re-arms t as Reset does and replaces its data. O(1).
+func (w *Wheel) ResetData(t Timer, at time.Duration, data uint64) error {
+	return w.reset(t, at, true, data)
+}
+
+// reset is Reset, and ResetData when setData is true.
+func (w *Wheel) reset(t Timer, at time.Duration, setData bool, data uint64) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.stopped {
@@ -122,6 +132,9 @@ func (w *Wheel) Reset(t Timer, at time.Duration) error {
 	}
 	if e.loc != locIdle {
 		w.l.unlink(i, e)
+	}
+	if setData {
+		e.data = data
 	}
 	w.armed(w.l.arm(i, e, int64(at)))
 	return nil

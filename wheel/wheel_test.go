@@ -316,3 +316,22 @@ func TestTimerIndicesAreDense(t *testing.T) {
 	assert.Equal(t, timers[41].Index(), tm.Index(), "the freed index is reused")
 	assert.NotEqual(t, timers[41].Generation(), tm.Generation())
 }
+
+// TestResetDataReplacesData: later expiries carry the new data; Reset keeps
+// whatever data the entry has.
+func TestResetDataReplacesData(t *testing.T) {
+	w, f := manual(t, Config{Tick: time.Millisecond})
+	tm, err := w.Add(time.Hour, 1) // pending: ResetData moves it
+	require.NoError(t, err)
+	require.NoError(t, w.ResetData(tm, 2*time.Millisecond, 7))
+	require.NoError(t, w.Advance(2*time.Millisecond))
+	require.NoError(t, w.Reset(tm, 4*time.Millisecond)) // idle: re-arm, data kept
+	require.NoError(t, w.Advance(4*time.Millisecond))
+	assert.Equal(t, []uint64{7, 7}, dataOf(f.got))
+	other, err := w.Add(time.Hour, 0)
+	require.NoError(t, err)
+	require.True(t, w.Cancel(other))
+	assert.ErrorIs(t, w.ResetData(other, time.Second, 1), ErrStale)
+	w.Stop()
+	assert.ErrorIs(t, w.ResetData(tm, time.Second, 1), ErrStopped)
+}

@@ -145,6 +145,16 @@ func (s *Scheduler) Add(at time.Duration, data uint64) (wheel.Timer, error) {
 
 // Reset re-arms t for at, whether it is idle or pending.
 func (s *Scheduler) Reset(t wheel.Timer, at time.Duration) error {
+	return s.reset(t, at, false, 0)
+}
+
+// ResetData re-arms t as Reset does and replaces its data.
+func (s *Scheduler) ResetData(t wheel.Timer, at time.Duration, data uint64) error {
+	return s.reset(t, at, true, data)
+}
+
+// reset is Reset, and ResetData when setData is true.
+func (s *Scheduler) reset(t wheel.Timer, at time.Duration, setData bool, data uint64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopped {
@@ -155,6 +165,9 @@ func (s *Scheduler) Reset(t wheel.Timer, at time.Duration) error {
 		return wheel.ErrStale
 	}
 	s.disarm(e)
+	if setData {
+		e.data = data
+	}
 	s.arm(i, e, at)
 	return nil
 }

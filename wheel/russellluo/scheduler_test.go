@@ -300,3 +300,16 @@ func TestTimerIndicesAreDense(t *testing.T) {
 	assert.Equal(t, timers[7].Index(), tm.Index())
 	assert.NotEqual(t, timers[7].Generation(), tm.Generation())
 }
+
+func TestResetDataReplacesData(t *testing.T) {
+	c := newCollector()
+	s := start(t, c.handle)
+	tm, err := s.Add(s.Now()+time.Hour, 1)
+	require.NoError(t, err)
+	require.NoError(t, s.ResetData(tm, s.Now()+2*tick, 9))
+	require.Eventually(t, func() bool { return c.count.Load() == 1 }, 5*time.Second, tick)
+	c.mu.Lock()
+	assert.Equal(t, uint64(9), c.fired[tm][0].Data)
+	c.mu.Unlock()
+	assert.ErrorIs(t, s.ResetData(0, 0, 1), wheel.ErrStale)
+}
