@@ -30,10 +30,37 @@ func TestConfig(t *testing.T) {
 		{}, {Servers: []string{"nohost"}}, {Servers: []string{"h:0"}}, {Servers: []string{"http://h:1"}},
 		{Servers: []string{"h:1"}, ContextPath: "nacos"}, {Servers: []string{"h:1"}, Password: "x"},
 		{Servers: []string{"h:1"}, Mode: 7}, {Servers: []string{"h:1"}, Conns: -1},
+		{Servers: []string{""}}, {Servers: []string{":80"}}, {Servers: []string{"h:65536"}},
+		{Servers: []string{"h:x"}}, {Servers: []string{"h:1", "h:-1"}}, {Servers: []string{"h/p:1"}},
+		{Servers: []string{"::1:80"}}, {Servers: []string{"h:1"}, ContextPath: "/nacos?x"},
+		{Servers: []string{"h:1"}, ContextPath: "/na cos"}, {Servers: []string{"h:1"}, ContextPath: "/nacos#"},
+		{Servers: []string{"h:1"}, Mode: -1}, {Servers: []string{"h:1"}, MaxInflightPerConn: -1},
+		{Servers: []string{"h:1"}, ReadTimeout: -time.Second}, {Servers: []string{"h:1"}, WriteTimeout: -1},
+		{Servers: []string{"h:1"}, MaxResponseBodySize: -1},
 	} {
-		_, err := New(cfg)
+		c, err := New(cfg)
 		assert.ErrorIs(t, err, ErrConfig, "%+v", cfg)
+		assert.Nil(t, c)
 	}
+	for _, cfg := range []Config{ // the edges are valid
+		{Servers: []string{"[::1]:80", "h:65535"}, ContextPath: "/", Username: "u"},
+		{Servers: []string{"h:1"}, ContextPath: "/a/b/", Mode: ModePipeline, Conns: 1, MaxInflightPerConn: 1},
+	} {
+		c, err := New(cfg)
+		require.NoError(t, err, "%+v", cfg)
+		require.NoError(t, c.Close())
+	}
+	assert.Equal(t, "Mode(7)", Mode(7).String())
+	for _, s := range []string{"", "pipe", "host client"} {
+		_, err := ParseMode(s)
+		assert.ErrorIs(t, err, ErrConfig, s)
+	}
+	nc, err := New(Config{Servers: []string{"h:1"}})
+	require.NoError(t, err)
+	assert.ErrorIs(t, nc.Register(bg(), nil), reactor.ErrNilBeat)
+	assert.ErrorIs(t, nc.Deregister(bg(), nil), reactor.ErrNilBeat)
+	nc.SendBeats(bg(), nil, nil) // nothing to send: no call, no panic
+	require.NoError(t, nc.Close())
 	c, err := New(Config{Servers: []string{"h:1"}, Mode: ModePipeline})
 	require.NoError(t, err)
 	assert.Equal(t, DefaultPipelineConns, c.cfg.Conns)

@@ -11,6 +11,10 @@ import (
 var parserPool fastjson.ParserPool
 
 var (
+	// errNotJSON stands for fastjson's parse error, whose text quotes the
+	// whole rest of the body: up to MaxResponseBodySize bytes, four times
+	// over when they are binary, in an error that is logged.
+	errNotJSON   = errors.New("not valid JSON")
 	errNotObject = errors.New("not a JSON object")
 	errFieldType = errors.New("field of the wrong type")
 )
@@ -35,7 +39,7 @@ func parseBeatResponse(status int, body []byte) reactor.BeatResult {
 func parseBeatJSON(p *fastjson.Parser, body []byte) (reactor.BeatResult, error) {
 	v, err := p.ParseBytes(body)
 	if err != nil {
-		return reactor.BeatResult{}, err
+		return reactor.BeatResult{}, errNotJSON
 	}
 	o, err := v.Object()
 	if err != nil {

@@ -68,7 +68,10 @@ func FuzzParseBeatResponse(f *testing.F) {
 			if r.Code != 0 || r.ClientBeatInterval != 0 || r.LightBeatEnabled {
 				t.Fatalf("error with fields: %+v", r)
 			}
-			if len(r.Err.Error()) > 400 {
+			// The body kept is at most maxErrBody bytes, and quoting turns
+			// a byte into at most 4 characters (\xNN); the rest is a short
+			// message and reason.
+			if len(r.Err.Error()) > 4*maxErrBody+100 {
 				t.Fatalf("error too long: %d", len(r.Err.Error()))
 			}
 			return

@@ -2,6 +2,7 @@ package nacostest
 
 import (
 	"encoding/json"
+	"math"
 	"net/http"
 	"testing"
 	"time"
@@ -105,9 +106,51 @@ func TestSetFaultsRejectsInvalid(t *testing.T) {
 		{ResetRate: 1.5},
 		{MalformedRate: 2},
 		{ErrorRate: 0.6, ResetRate: 0.6},
+		{ErrorRate: nan()},
+		{ResetRate: nan()},
+		{MalformedRate: -1e-9},
+		{ErrorRate: math.Inf(1)},
+		{Latency: -time.Nanosecond, ErrorRate: 1},
+		{ErrorRate: 0.5, MalformedRate: 0.5, ResetRate: 0.01},
 	} {
 		require.ErrorIs(t, s.SetFaults(f), ErrConfig, "%+v", f)
 	}
+	// A rejected SetFaults changes nothing: the faults in force stay.
+	c := newClient(t, s)
+	require.NoError(t, s.SetFaults(Faults{ErrorRate: 1}))
+	require.ErrorIs(t, s.SetFaults(Faults{ErrorRate: 2}), ErrConfig)
+	assert.Equal(t, http.StatusInternalServerError, c.lightBeat("svc", "10.0.0.1", "80").status)
+	require.NoError(t, s.SetFaults(Faults{}))
+	require.ErrorIs(t, s.SetFaults(Faults{ResetRate: -1}), ErrConfig)
+	assert.Equal(t, http.StatusOK, c.lightBeat("svc", "10.0.0.1", "80").status)
+	// Rates adding up to exactly 1 are valid.
+	require.NoError(t, s.SetFaults(Faults{ErrorRate: 0.5, MalformedRate: 0.25, ResetRate: 0.25}))
+}
+
+// TestInstanceBadInput: Instance with identities the server cannot hold
+// finds nothing and changes nothing.
+func TestInstanceBadInput(t *testing.T) {
+	s := start(t, Config{})
+	c := newClient(t, s)
+	require.Equal(t, http.StatusOK, c.register("svc", "10.0.0.1", "80", nil).status)
+	for _, tc := range []struct {
+		ns, svc, cluster, ip string
+		port                 int
+	}{
+		{"", "", "", "", 0},
+		{"", "svc", "", "10.0.0.1", -1},
+		{"", "svc", "", "10.0.0.1", 1 << 20},
+		{"", "svc\x00", "", "10.0.0.1", 80},
+		{"nope", "svc", "", "10.0.0.1", 80},
+		{"", "svc", "OTHER", "10.0.0.1", 80},
+		{"", "@@svc", "", "10.0.0.1", 80},
+	} {
+		_, ok := s.Instance(tc.ns, tc.svc, tc.cluster, tc.ip, tc.port)
+		assert.False(t, ok, "%+v", tc)
+	}
+	assert.Equal(t, 1, s.Len())
+	_, ok := s.Instance("", "svc", "", "10.0.0.1", 80)
+	assert.True(t, ok)
 }
 
 func TestCloseDuringLatency(t *testing.T) {

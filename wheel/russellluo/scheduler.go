@@ -228,7 +228,22 @@ func (s *Scheduler) arm(i uint32, e *entry, at time.Duration) {
 	seq := s.seq
 	e.seq, e.due = seq, at
 	s.tasks.Add(1)
-	e.tw = s.tw.AfterFunc(at-s.Now(), func() { s.fire(i, seq) })
+	e.tw = s.tw.AfterFunc(delay(at, s.Now()), func() { s.fire(i, seq) })
+}
+
+// maxDelay caps a delay: timingwheel computes time.Now().Add(d).UnixNano(),
+// which overflows, and so fires at once, for a d reaching past 2262.
+const maxDelay = 100 * 365 * 24 * time.Hour
+
+// delay returns at-now within [0, maxDelay], without overflowing for any at.
+func delay(at, now time.Duration) time.Duration {
+	switch {
+	case at <= now:
+		return 0
+	case at-now > maxDelay:
+		return maxDelay
+	}
+	return at - now
 }
 
 // disarm stops e's pending timer, if any, leaving e idle. Called with mu

@@ -1,0 +1,96 @@
+package reliability
+
+import (
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/beatwheel/beatwheel/internal/measure"
+	"github.com/beatwheel/beatwheel/reactor"
+	"github.com/beatwheel/beatwheel/transport"
+	"github.com/beatwheel/beatwheel/transport/nacostest"
+)
+
+// TestServerDown: the server goes away for longer than its removal time
+// while the Reactor keeps beating, then a new server (which knows nothing)
+// starts on the same address. Every instance must come back; the failures
+// must be counted, by kind; and while the server is down the process must
+// not grow (goroutines, heap) nor spin (CPU).
+func TestServerDown(t *testing.T) {
+	n, period, down := 2000, 200*time.Millisecond, 2*time.Second
+	if long() {
+		n, period, down = 100_000, time.Second, 40*time.Second
+	}
+	rate := float64(n) // N/rate = 1 s
+	scfg := nacostest.Config{ClientBeatInterval: period, UnhealthyAfter: 3 * period, RemoveAfter: 5 * period,
+		CheckInterval: period / 4}
+	st := newStack(t, scfg,
+		transport.Config{Mode: transport.ModePipeline, ReadTimeout: time.Second, WriteTimeout: time.Second},
+		reactor.Config{MinInterval: period, ReregisterRate: rate})
+	st.add(n, period)
+	_, ok := st.waitHealthy(20*period + 10*time.Second)
+	require.True(t, ok, "registered: %+v", st.srv.Counters())
+	addr := st.srv.Addr()
+	require.Greater(t, down, scfg.RemoveAfter, "down for longer than the removal time")
+
+	require.NoError(t, st.srv.Close())
+	downAt := time.Now()
+	failedAtClose := st.r.Stats().Failed
+
+	// Let the broken connections fail, then watch the process while every
+	// beat meets a refused connection.
+	time.Sleep(2 * period)
+	type sample struct {
+		goroutines int
+		heap       uint64
+	}
+	take := func() sample { return sample{runtime.NumGoroutine(), measure.HeapInUse()} }
+	first := take()
+	cpu0, wall0 := measure.CPUTime(), time.Now()
+	var samples []sample
+	for time.Since(downAt) < down {
+		time.Sleep(min(down/4, down-time.Since(downAt)))
+		samples = append(samples, take())
+	}
+	cpu := float64(measure.CPUTime()-cpu0) / float64(time.Since(wall0))
+	failedDown := st.r.Stats().Failed
+
+	scfg.Addr = addr
+	srv, err := nacostest.Start(scfg)
+	require.NoError(t, err, "a new server on the same address")
+	st.srv = srv
+	budget := 2*period + time.Second // 2 periods + N/ReregisterRate
+	took, ok := st.waitHealthy(budget + 10*time.Second)
+	require.True(t, ok, "every instance back: %+v", srv.Counters())
+	t.Logf("down %v; all %d back and healthy %v after the new server started (budget %v)", down, n, took, budget)
+	assert.LessOrEqual(t, took, budget)
+	st.checkEach()
+	require.Equal(t, n, st.r.Len(), "no instance lost from the Reactor")
+
+	t.Logf("while down: %+v, then %+v; CPU %.1f%% of a core", first, samples, cpu*100)
+	for _, s := range samples {
+		assert.LessOrEqual(t, s.goroutines, first.goroutines+5, "goroutines grow while the server is down")
+		assert.LessOrEqual(t, s.heap, first.heap+first.heap/5+1<<20, "heap grows while the server is down")
+	}
+	// Refused connections cost a few dials per batch: far from a core. A
+	// loop that retries without waiting takes a whole one.
+	limit := 0.25
+	if raceEnabled {
+		limit = 0.6
+	}
+	assert.Less(t, cpu, limit, "CPU while down, in cores")
+
+	// Every beat while down failed, as a transport (connection) failure.
+	downFailures := failedDown.Transport - failedAtClose.Transport
+	expected := uint64(float64(n) * float64(down-2*period) / float64(period))
+	t.Logf("failures while down: %+v -> %+v", failedAtClose, failedDown)
+	assert.Greater(t, downFailures, expected/2, "beats while down fail as transport errors")
+	assert.Positive(t, st.dec.conn.Load(), "the transport calls them connection errors")
+
+	st.close()
+	s := st.checkCounts()
+	assert.Zero(t, s.Failed.Code)
+}

@@ -1,0 +1,270 @@
+package reliability
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/beatwheel/beatwheel/reactor"
+	"github.com/beatwheel/beatwheel/transport"
+	"github.com/beatwheel/beatwheel/transport/nacostest"
+)
+
+// instance returns the i-th test instance: 50 services, distinct IPs.
+func instance(i int, period time.Duration) *reactor.BeatInfo {
+	return &reactor.BeatInfo{
+		ServiceName: fmt.Sprintf("DEFAULT_GROUP@@rel-%d", i%50),
+		IP:          fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255),
+		Port:        8080,
+		Weight:      1,
+		Period:      period,
+	}
+}
+
+// counting is a reactor.Transport decorator that counts what the Reactor
+// hands to, and gets back from, the real transport: the independent tally
+// the Reactor's Stats are checked against.
+type counting struct {
+	next reactor.Transport
+
+	results, ok, notFound, otherCode atomic.Uint64
+	// Failed beats, classified the way the Reactor classifies them
+	// (timeout: context deadline or a net.Error that timed out) ...
+	failTimeout, failOther atomic.Uint64
+	// ... and by the transport's error types.
+	status, response, tooLarge, conn atomic.Uint64
+
+	mu           sync.Mutex
+	registerAt   []time.Time // when each Register call started
+	registerErrs struct{ status, response, conn, other int }
+	lastOK       map[*reactor.BeatInfo]time.Time // only when track is set
+	track        bool
+	errTexts     []string // every error text, when keepErrs is set
+	keepErrs     bool
+}
+
+func newCounting(next reactor.Transport) *counting {
+	return &counting{next: next, lastOK: map[*reactor.BeatInfo]time.Time{}}
+}
+
+func (c *counting) SendBeats(ctx context.Context, beats []reactor.Beat, results []reactor.BeatResult) {
+	c.next.SendBeats(ctx, beats, results)
+	now := time.Now()
+	c.results.Add(uint64(len(beats)))
+	var texts []string
+	for i, r := range results[:len(beats)] {
+		if r.Err != nil {
+			if reactorTimeout(r.Err) {
+				c.failTimeout.Add(1)
+			} else {
+				c.failOther.Add(1)
+			}
+			var se *transport.StatusError
+			var re *transport.ResponseError
+			switch {
+			case errors.As(r.Err, &se):
+				c.status.Add(1)
+			case errors.As(r.Err, &re):
+				c.response.Add(1)
+			case errors.Is(r.Err, transport.ErrBodyTooLarge):
+				c.tooLarge.Add(1)
+			case errors.Is(r.Err, transport.ErrConnection):
+				c.conn.Add(1)
+			}
+			if c.keepErrs {
+				texts = append(texts, r.Err.Error(), fmt.Sprintf("%+v", r.Err))
+			}
+			continue
+		}
+		switch r.Code {
+		case reactor.CodeOK:
+			c.ok.Add(1)
+		case reactor.CodeNotFound:
+			c.notFound.Add(1)
+		default:
+			c.otherCode.Add(1)
+		}
+		if c.track && r.Code == reactor.CodeOK {
+			c.mu.Lock()
+			c.lastOK[beats[i].Info] = now
+			c.mu.Unlock()
+		}
+	}
+	if len(texts) > 0 {
+		c.mu.Lock()
+		c.errTexts = append(c.errTexts, texts...)
+		c.mu.Unlock()
+	}
+}
+
+// reactorTimeout mirrors how the Reactor counts a failure as a timeout.
+func reactorTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+func (c *counting) Register(ctx context.Context, b *reactor.BeatInfo) error {
+	c.mu.Lock()
+	c.registerAt = append(c.registerAt, time.Now())
+	c.mu.Unlock()
+	err := c.next.Register(ctx, b)
+	if err != nil {
+		var se *transport.StatusError
+		var re *transport.ResponseError
+		c.mu.Lock()
+		switch {
+		case errors.As(err, &se):
+			c.registerErrs.status++
+		case errors.As(err, &re):
+			c.registerErrs.response++
+		case errors.Is(err, transport.ErrConnection):
+			c.registerErrs.conn++
+		default:
+			c.registerErrs.other++
+		}
+		if c.keepErrs {
+			c.errTexts = append(c.errTexts, err.Error(), fmt.Sprintf("%+v", err))
+		}
+		c.mu.Unlock()
+	}
+	return err
+}
+
+func (c *counting) Deregister(ctx context.Context, b *reactor.BeatInfo) error {
+	return c.next.Deregister(ctx, b)
+}
+
+// registers returns the start times of every Register call so far.
+func (c *counting) registers() []time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]time.Time(nil), c.registerAt...)
+}
+
+// maxInWindow returns the most of the sorted times that fall in any window
+// [t, t+w).
+func maxInWindow(times []time.Time, w time.Duration) int {
+	sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
+	best, j := 0, 0
+	for i := range times {
+		for j < len(times) && times[j].Sub(times[i]) < w {
+			j++
+		}
+		best = max(best, j-i)
+	}
+	return best
+}
+
+// stack is a Reactor beating through a pipelined transport.Client (wrapped
+// in counting) to a nacostest.Server.
+type stack struct {
+	t      *testing.T
+	srv    *nacostest.Server
+	client *transport.Client
+	dec    *counting
+	r      *reactor.Reactor
+	infos  []*reactor.BeatInfo
+	closed bool
+}
+
+// newStack starts the server, the client and the Reactor; the caller adds
+// the instances. Everything is closed at cleanup, Reactor first.
+func newStack(t *testing.T, scfg nacostest.Config, tcfg transport.Config, rcfg reactor.Config) *stack {
+	t.Helper()
+	st := &stack{t: t}
+	srv, err := nacostest.Start(scfg)
+	require.NoError(t, err)
+	st.srv = srv
+	tcfg.Servers = []string{srv.Addr()}
+	st.client, err = transport.New(tcfg)
+	require.NoError(t, err)
+	st.dec = newCounting(st.client)
+	rcfg.Transport = st.dec
+	st.r, err = reactor.New(rcfg)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		st.close()
+		_ = st.srv.Close()
+	})
+	return st
+}
+
+// close stops the Reactor, then the client: every count is final after it.
+func (st *stack) close() {
+	if st.closed {
+		return
+	}
+	st.closed = true
+	require.NoError(st.t, st.r.Close(context.Background()))
+	_ = st.client.Close()
+}
+
+// add adds n instances beating every period.
+func (st *stack) add(n int, period time.Duration) {
+	st.t.Helper()
+	for i := range n {
+		b := instance(i, period)
+		require.NoError(st.t, st.r.Add(b))
+		st.infos = append(st.infos, b)
+	}
+}
+
+// allHealthy reports whether the server knows exactly the stack's
+// instances and holds every one healthy.
+func (st *stack) allHealthy() bool {
+	c := st.srv.Counters()
+	return st.srv.Len() == len(st.infos) && c.Healthy == len(st.infos)
+}
+
+// waitHealthy waits up to limit for allHealthy and returns how long it took.
+func (st *stack) waitHealthy(limit time.Duration) (time.Duration, bool) {
+	start := time.Now()
+	for time.Since(start) < limit {
+		if st.allHealthy() {
+			return time.Since(start), true
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return time.Since(start), st.allHealthy()
+}
+
+// checkEach checks every instance one by one at the server.
+func (st *stack) checkEach() {
+	st.t.Helper()
+	missing := 0
+	for _, b := range st.infos {
+		in, ok := st.srv.Instance("", b.ServiceName, "", b.IP, b.Port)
+		if !ok || !in.Healthy {
+			missing++
+		}
+	}
+	require.Zero(st.t, missing, "instances missing or unhealthy at the server")
+}
+
+// checkCounts checks, once the stack is closed, that the Reactor counted
+// every beat exactly once: its Stats equal the decorator's independent
+// tally, and Sent is OK plus every kind of failure.
+func (st *stack) checkCounts() reactor.Stats {
+	st.t.Helper()
+	s := st.r.Stats()
+	d := st.dec
+	require.Equal(st.t, s.Sent, s.OK+s.Failed.Total(), "Sent == OK + Failed: %+v", s)
+	require.Equal(st.t, d.results.Load(), s.Sent, "beats sent")
+	require.Equal(st.t, d.ok.Load(), s.OK, "OK")
+	require.Equal(st.t, d.notFound.Load(), s.Failed.NotFound, "20404")
+	require.Equal(st.t, d.otherCode.Load(), s.Failed.Code, "other codes")
+	require.Equal(st.t, d.failTimeout.Load(), s.Failed.Timeout, "timeouts")
+	require.Equal(st.t, d.failOther.Load(), s.Failed.Transport, "transport failures")
+	require.Zero(st.t, s.InFlight)
+	return s
+}
+
+func netListen() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }

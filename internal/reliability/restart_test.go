@@ -1,0 +1,103 @@
+package reliability
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/beatwheel/beatwheel/reactor"
+	"github.com/beatwheel/beatwheel/transport"
+	"github.com/beatwheel/beatwheel/transport/nacostest"
+)
+
+// TestServerRestart: the server forgets every instance (nacostest Restart).
+// Every instance must be back, healthy, within 2 periods plus the time the
+// re-registration budget needs for all of them (N/ReregisterRate); the
+// Reactor's Register calls must never exceed ReregisterBurst +
+// ReregisterRate*w in any window w; and the Reactor loses no instance.
+//
+// After a 20404 the Reactor's light-beat switch turns off (as in the Java
+// client), so full beats re-register instances too (Nacos 1.4 registers the
+// instance a full beat describes, and nacostest counts that in
+// Counters.Registrations). The rate assertion is therefore about the
+// Register calls the Reactor makes, counted by the decorator; the server's
+// registrations per 100 ms are logged beside them.
+func TestServerRestart(t *testing.T) {
+	n, period := 5000, 200*time.Millisecond
+	if long() {
+		n, period = 100_000, time.Second // 100k beats/s: what 2 cores carry
+	}
+	rate := float64(n) / 2 // N/rate = 2 s: the limiter binds
+	const burst = 50
+	st := newStack(t,
+		nacostest.Config{ClientBeatInterval: period, UnhealthyAfter: 5 * period, RemoveAfter: 10 * period,
+			CheckInterval: period / 4},
+		transport.Config{Mode: transport.ModePipeline, ReadTimeout: 2 * time.Second},
+		reactor.Config{MinInterval: period, ReregisterRate: rate, ReregisterBurst: burst})
+	st.add(n, period)
+	took, ok := st.waitHealthy(20*period + 10*time.Second)
+	require.True(t, ok, "registered by their first (full) beats: %+v", st.srv.Counters())
+	t.Logf("%d instances registered and healthy after %v", n, took)
+	time.Sleep(2 * period) // steady state: light beats
+
+	// Sample the server's registrations every 100 ms from the restart on.
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var serverMax uint64
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tk := time.NewTicker(100 * time.Millisecond)
+		defer tk.Stop()
+		last := st.srv.Counters().Registrations
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tk.C:
+				cur := st.srv.Counters().Registrations
+				serverMax = max(serverMax, cur-last)
+				last = cur
+			}
+		}
+	}()
+
+	registersBefore := len(st.dec.registers())
+	restartAt := time.Now()
+	st.srv.Restart()
+	budget := 2*period + time.Duration(float64(n)/rate*float64(time.Second))
+	took, ok = st.waitHealthy(budget + 10*time.Second)
+	require.True(t, ok, "every instance back: %+v", st.srv.Counters())
+	t.Logf("all %d back and healthy %v after the restart (budget %v)", n, took, budget)
+	assert.LessOrEqual(t, took, budget, "back within 2 periods + N/ReregisterRate")
+
+	// Let the re-registration queue drain, then check its pace.
+	time.Sleep(time.Duration(float64(n)/rate*float64(time.Second)) + 2*period)
+	close(stop)
+	wg.Wait()
+	st.checkEach()
+	require.Equal(t, n, st.r.Len(), "no instance lost from the Reactor")
+
+	regs := st.dec.registers()[registersBefore:]
+	for _, w := range []time.Duration{100 * time.Millisecond, time.Second} {
+		// A token bucket grants at most burst + rate*w in any window w. A
+		// grant is stamped just after Wait returns, so each of the
+		// Reactor's 4 re-registration workers may shift one stamp into a
+		// later window.
+		limit := burst + int(rate*w.Seconds()) + 4
+		got := maxInWindow(regs, w)
+		t.Logf("Register calls: %d in all, at most %d in %v (limit %d); server registrations at most %d per 100 ms",
+			len(regs), got, w, limit, serverMax)
+		assert.LessOrEqual(t, got, limit, "Register calls in a %v window", w)
+	}
+	require.Greater(t, len(regs), burst+int(rate/10)+4, "enough re-registrations to test the limiter")
+	st.close()
+	s := st.checkCounts()
+	assert.Positive(t, s.Failed.NotFound, "the restart was seen as 20404s")
+	assert.Positive(t, s.Reregistered)
+	t.Logf("stats: sent %d ok %d 20404 %d reregistered %d coalesced %d, restart at %v",
+		s.Sent, s.OK, s.Failed.NotFound, s.Reregistered, s.ReregisterCoalesced, restartAt.Format(time.StampMilli))
+}
