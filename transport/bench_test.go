@@ -62,7 +62,7 @@ func BenchmarkSendBeats(b *testing.B) {
 					b.Error(err)
 					return
 				}
-				_ = parseBeatResponse(resp.StatusCode(), resp.Body())
+				_ = parseBeatResponse(&testParsers, resp.StatusCode(), resp.Body())
 				i++
 			}
 			fasthttp.ReleaseRequest(req)

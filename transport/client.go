@@ -13,6 +13,7 @@ import (
 
 	"github.com/beatwheel/beatwheel/reactor"
 	"github.com/valyala/fasthttp"
+	"github.com/valyala/fastjson"
 )
 
 // Client is a Nacos v1 naming client: a reactor.Transport. It is safe for
@@ -34,6 +35,12 @@ type Client struct {
 
 	closed atomic.Bool
 	wg     sync.WaitGroup // pipeline goroutines
+
+	// Pools, so that a beat allocates nothing in steady state. They are
+	// the Client's own: no state is shared between Clients.
+	encoders sync.Pool // *encoder
+	batches  sync.Pool // *batch (ModePipeline)
+	parsers  fastjson.ParserPool
 }
 
 var _ reactor.Transport = (*Client)(nil)
@@ -45,8 +52,6 @@ type tokenInfo struct {
 	retryAt   time.Time // after a failed refresh, next attempt
 }
 
-var encPool = sync.Pool{New: func() any { return new(encoder) }}
-
 // New checks cfg and makes a Client. It does not dial: connections are
 // made when first needed. Its errors wrap ErrConfig.
 func New(cfg Config) (*Client, error) {
@@ -55,6 +60,8 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{cfg: cfg, log: cfg.Logger}
+	c.encoders.New = func() any { return new(encoder) }
+	c.batches.New = newBatch
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
@@ -135,7 +142,7 @@ func failAll(results []reactor.BeatResult, err error) {
 }
 
 func (c *Client) sendHostClient(ctx context.Context, beats []reactor.Beat, results []reactor.BeatResult, token string) {
-	e := encPool.Get().(*encoder)
+	e := c.encoders.Get().(*encoder)
 	req := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
 	for i, bt := range beats {
@@ -149,11 +156,11 @@ func (c *Client) sendHostClient(ctx context.Context, beats []reactor.Beat, resul
 			results[i] = reactor.BeatResult{Err: c.netError("beat", srv, err, false)}
 			continue
 		}
-		results[i] = parseBeatResponse(resp.StatusCode(), resp.Body())
+		results[i] = parseBeatResponse(&c.parsers, resp.StatusCode(), resp.Body())
 	}
 	fasthttp.ReleaseResponse(resp)
 	fasthttp.ReleaseRequest(req)
-	encPool.Put(e)
+	c.encoders.Put(e)
 }
 
 var (
@@ -228,8 +235,8 @@ func (c *Client) instanceCall(ctx context.Context, op, method string, b *reactor
 	if err != nil {
 		return err
 	}
-	e := encPool.Get().(*encoder)
-	defer encPool.Put(e)
+	e := c.encoders.Get().(*encoder)
+	defer c.encoders.Put(e)
 	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
 	resp := fasthttp.AcquireResponse()
@@ -319,8 +326,8 @@ func (c *Client) token(ctx context.Context) (string, error) {
 // one, until one accepts. Errors wrap ErrAuth and hold neither password
 // nor token.
 func (c *Client) login(ctx context.Context) (loginResult, error) {
-	e := encPool.Get().(*encoder)
-	defer encPool.Put(e)
+	e := c.encoders.Get().(*encoder)
+	defer c.encoders.Put(e)
 	req := fasthttp.AcquireRequest()
 	defer fasthttp.ReleaseRequest(req)
 	resp := fasthttp.AcquireResponse()
@@ -347,7 +354,7 @@ func (c *Client) login(ctx context.Context) (loginResult, error) {
 		case resp.StatusCode() != fasthttp.StatusOK:
 			last = &authError{server: c.cfg.Servers[srv], status: resp.StatusCode()}
 		default:
-			res, err := parseLogin(resp.Body())
+			res, err := parseLogin(&c.parsers, resp.Body())
 			if err != nil {
 				last = &authError{server: c.cfg.Servers[srv], err: err}
 				continue

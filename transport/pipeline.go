@@ -56,7 +56,8 @@ type batch struct {
 	wake    chan struct{}
 }
 
-var batchPool = sync.Pool{New: func() any { return &batch{wake: make(chan struct{}, 1)} }}
+// newBatch makes a batch for Client.batches.
+func newBatch() any { return &batch{wake: make(chan struct{}, 1)} }
 
 func (b *batch) finish(i int, r reactor.BeatResult) {
 	b.results[i] = r
@@ -89,7 +90,7 @@ type entry struct {
 }
 
 func (c *Client) sendPipelined(ctx context.Context, beats []reactor.Beat, results []reactor.BeatResult, token string) {
-	b := batchPool.Get().(*batch)
+	b := c.batches.Get().(*batch)
 	b.ctx, b.done, b.beats, b.results, b.token = ctx, ctx.Done(), beats, results, token
 	n := len(beats)
 	b.left.Store(int32(n))
@@ -104,7 +105,7 @@ func (c *Client) sendPipelined(ctx context.Context, beats []reactor.Beat, result
 	}
 	<-b.wake
 	b.ctx, b.done, b.beats, b.results, b.token = nil, nil, nil, nil, ""
-	batchPool.Put(b)
+	c.batches.Put(b)
 }
 
 // pconn is one pipelined connection slot to a server.
@@ -382,7 +383,7 @@ func (s *session) readOne(br *bufio.Reader, resp *fasthttp.Response) (dead bool)
 		en.b.finish(en.i, reactor.BeatResult{Err: s.err})
 		return true
 	}
-	r := parseBeatResponse(resp.StatusCode(), resp.Body())
+	r := parseBeatResponse(&c.parsers, resp.StatusCode(), resp.Body())
 	closing := resp.ConnectionClose()
 	if s.n.Add(-1) > 0 {
 		s.conn.SetReadDeadline(time.Now().Add(c.cfg.ReadTimeout))

@@ -8,8 +8,6 @@ import (
 	"github.com/valyala/fastjson"
 )
 
-var parserPool fastjson.ParserPool
-
 var (
 	// errNotJSON stands for fastjson's parse error, whose text quotes the
 	// whole rest of the body: up to MaxResponseBodySize bytes, four times
@@ -23,13 +21,13 @@ var (
 // Java BeatReactor reads it: code defaults to 10200 when absent,
 // clientBeatInterval (ms) counts only when above 0, lightBeatEnabled is
 // false unless true. It allocates nothing for a well-formed answer.
-func parseBeatResponse(status int, body []byte) reactor.BeatResult {
+func parseBeatResponse(parsers *fastjson.ParserPool, status int, body []byte) reactor.BeatResult {
 	if status != 200 {
 		return reactor.BeatResult{Err: newStatusError(status, body)}
 	}
-	p := parserPool.Get()
+	p := parsers.Get()
 	r, err := parseBeatJSON(p, body)
-	parserPool.Put(p)
+	parsers.Put(p)
 	if err != nil {
 		return reactor.BeatResult{Err: newResponseError(body, err)}
 	}
@@ -83,9 +81,9 @@ type loginResult struct {
 
 // parseLogin reads {"accessToken":"...","tokenTtl":18000,...}. Its errors
 // never hold the body: it carries the token.
-func parseLogin(body []byte) (loginResult, error) {
-	p := parserPool.Get()
-	defer parserPool.Put(p)
+func parseLogin(parsers *fastjson.ParserPool, body []byte) (loginResult, error) {
+	p := parsers.Get()
+	defer parsers.Put(p)
 	v, err := p.ParseBytes(body)
 	if err != nil {
 		return loginResult{}, errors.New("login answer is not JSON")

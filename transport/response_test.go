@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"github.com/valyala/fastjson"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
+
+// testParsers is the parser pool of the package's tests.
+var testParsers fastjson.ParserPool
 
 func TestParseBeatResponse(t *testing.T) {
 	tests := []struct {
@@ -32,7 +36,7 @@ func TestParseBeatResponse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := parseBeatResponse(tt.status, []byte(tt.body))
+			got := parseBeatResponse(&testParsers, tt.status, []byte(tt.body))
 			if tt.wantErr == nil {
 				assert.Equal(t, tt.want, got)
 				return
@@ -54,8 +58,8 @@ func TestParseBeatResponseAllocs(t *testing.T) {
 		t.Skip("sync.Pool drops items under the race detector")
 	}
 	body := []byte(okBeat)
-	parseBeatResponse(200, body)
-	assert.Zero(t, testing.AllocsPerRun(1000, func() { parseBeatResponse(200, body) }))
+	parseBeatResponse(&testParsers, 200, body)
+	assert.Zero(t, testing.AllocsPerRun(1000, func() { parseBeatResponse(&testParsers, 200, body) }))
 }
 
 func FuzzParseBeatResponse(f *testing.F) {
@@ -63,7 +67,7 @@ func FuzzParseBeatResponse(f *testing.F) {
 		f.Add(200, []byte(s))
 	}
 	f.Fuzz(func(t *testing.T, status int, body []byte) {
-		r := parseBeatResponse(status, body)
+		r := parseBeatResponse(&testParsers, status, body)
 		if r.Err != nil {
 			if r.Code != 0 || r.ClientBeatInterval != 0 || r.LightBeatEnabled {
 				t.Fatalf("error with fields: %+v", r)

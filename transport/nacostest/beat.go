@@ -5,8 +5,6 @@ import (
 	"github.com/valyala/fastjson"
 )
 
-var parserPool fastjson.ParserPool
-
 // beat answers PUT /nacos/v1/ns/instance/beat like Nacos 1.4
 // InstanceController.beat. A light beat of a known instance allocates
 // nothing: the key is built on the stack and looked up with m[string(key)].
@@ -24,8 +22,8 @@ func (s *Server) beat(ctx *fasthttp.RequestCtx, st *counterStripe) {
 	}
 	var beat *fastjson.Value
 	if raw := param(ctx, "beat"); len(raw) > 0 {
-		p := parserPool.Get()
-		defer parserPool.Put(p)
+		p := s.parsers.Get()
+		defer s.parsers.Put(p)
 		var err error
 		if beat, err = p.ParseBytes(raw); err != nil || beat.Type() != fastjson.TypeObject {
 			writeText(ctx, fasthttp.StatusBadRequest, "caused: Param 'beat' is not a JSON object;")

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+	"github.com/valyala/fastjson"
 )
 
 // Server is an in-process Nacos 1.x naming server. Start one with Start and
@@ -28,6 +29,7 @@ type Server struct {
 	counters counters
 	faults   atomic.Pointer[faultSet]
 	tokens   tokenStore
+	parsers  fastjson.ParserPool // for full beats' beat parameter
 
 	// Answer settings, fixed at Start.
 	beatMs         int64
