@@ -2,16 +2,9 @@ package reliability
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"fmt"
 	"log/slog"
-	"math/big"
-	"net"
 	"regexp"
 	"strings"
 	"sync"
@@ -21,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/beatwheel/beatwheel/internal/testcert"
 	"github.com/beatwheel/beatwheel/reactor"
 	"github.com/beatwheel/beatwheel/transport"
 	"github.com/beatwheel/beatwheel/transport/nacostest"
@@ -177,7 +171,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 // TestTLSEndToEnd: the Reactor keeps instances alive over HTTPS, in both
 // transport modes, against nacostest with a self-signed certificate.
 func TestTLSEndToEnd(t *testing.T) {
-	cert, pool := selfSigned(t)
+	cert, pool := testcert.SelfSigned(t)
 	const n, period = 200, 100 * time.Millisecond
 	for _, mode := range []transport.Mode{transport.ModePipeline, transport.ModeHostClient} {
 		t.Run(mode.String(), func(t *testing.T) {
@@ -199,21 +193,4 @@ func TestTLSEndToEnd(t *testing.T) {
 			assert.Greater(t, s.Light, uint64(n), "light beats flowed")
 		})
 	}
-}
-
-func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "nacostest"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	leaf, err := x509.ParseCertificate(der)
-	require.NoError(t, err)
-	pool := x509.NewCertPool()
-	pool.AddCert(leaf)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
 }
