@@ -74,7 +74,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	hostConns := cfg.Conns
 	if cfg.Mode == ModePipeline {
-		hostConns = 16 // registrations and logins only
+		hostConns = PipelineRegisterConns
 	}
 	dialer := &net.Dialer{Timeout: cfg.WriteTimeout}
 	for _, s := range cfg.Servers {

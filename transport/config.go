@@ -43,6 +43,11 @@ func ParseMode(s string) (Mode, error) {
 	return 0, fmt.Errorf("%w: unknown mode %q (want hostclient or pipeline)", ErrConfig, s)
 }
 
+// PipelineRegisterConns is how many connections per server ModePipeline
+// keeps, beside its pipelined ones, for Register, Deregister and login:
+// more registrations in flight than that wait for a connection.
+const PipelineRegisterConns = 16
+
 // Defaults of Config's fields.
 const (
 	DefaultContextPath         = "/nacos"
