@@ -14,7 +14,7 @@ import (
 
 // config is what one run does, from the command line.
 type config struct {
-	instances int           // beats kept alive
+	instances int           // the instance space; this run keeps shard.size(instances) of it alive
 	services  int           // services the instances are spread over
 	period    time.Duration // between two beats of an instance
 	duration  time.Duration // of the run, after adding
@@ -22,6 +22,11 @@ type config struct {
 	tick      time.Duration // scheduler resolution
 	scheduler string        // a name from schedulers
 	transport string        // a name from transports
+	shard     shard         // the slice of the -instances this run keeps alive
+
+	json         string  // write the report as JSON to this file too; "": don't
+	minDelivered float64 // percent of expected beats below which the run fails; 0: no gate
+	tty          bool    // stdout is a terminal: one progress line, updated in place
 
 	// For -transport nacos:
 	servers  []string // host:port; none: an embedded nacostest server
@@ -33,6 +38,13 @@ type config struct {
 	password string
 }
 
+// Defaults for a bare "go run ./cmd/beatbench": big enough to be
+// interesting, done in about half a minute on a 2-core machine.
+const (
+	defaultInstances = 100_000
+	defaultDuration  = 27 * time.Second
+)
+
 // errUsage is wrapped by every invalid flag value.
 var errUsage = errors.New("invalid flags")
 
@@ -41,7 +53,8 @@ const runUsage = `Usage: beatbench [run] [flags]
 
 Keeps N instances beating and reports what it costs. With no -server it
 starts an embedded Nacos-compatible server (nacostest) and registers the
-instances there first.
+instances there first. Exit status: 0 ok, 1 the run failed, 2 bad flags,
+3 delivered below -min-delivered.
 
 Flags:
 `
@@ -49,13 +62,13 @@ Flags:
 // parseFlags parses the run command line into a config and validates it.
 // -h prints usage to stderr and returns flag.ErrHelp.
 func parseFlags(args []string, stderr io.Writer) (config, error) {
-	var cfg config
+	cfg := config{shard: noShard}
 	var mode string
 	fs := flag.NewFlagSet("beatbench run", flag.ContinueOnError)
-	fs.IntVar(&cfg.instances, "instances", 100_000, "number of instances to keep alive")
+	fs.IntVar(&cfg.instances, "instances", defaultInstances, "number of instances to keep alive (with -shard: across every shard)")
 	fs.IntVar(&cfg.services, "services", 1000, "number of services the instances are spread over")
 	fs.DurationVar(&cfg.period, "period", 5*time.Second, "beat period of every instance")
-	fs.DurationVar(&cfg.duration, "duration", 30*time.Second, "how long to run after adding the instances")
+	fs.DurationVar(&cfg.duration, "duration", defaultDuration, "how long to run after adding the instances")
 	fs.Float64Var(&cfg.ramp, "ramp", 0, "registrations per second (0: as fast as the server answers)")
 	fs.DurationVar(&cfg.tick, "tick", 10*time.Millisecond, "scheduler tick")
 	fs.StringVar(&cfg.scheduler, "scheduler", "wheel", "scheduler: "+strings.Join(schedulerNames(), " or "))
@@ -76,6 +89,13 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.ns, "namespace", "", "Nacos namespace id (default: the server's, public)")
 	fs.StringVar(&cfg.username, "username", "", "Nacos user to log in as")
 	fs.StringVar(&cfg.password, "password", "", "Nacos password (never printed)")
+	fs.Func("shard", "run only shard `i/n` of -instances: instances i, i+n, i+2n, ... (0 <= i < n)", func(s string) error {
+		sh, err := parseShard(s)
+		cfg.shard = sh
+		return err
+	})
+	fs.StringVar(&cfg.json, "json", "", "also write the report as JSON to `file` (schema: go doc ./internal/report)")
+	fs.Float64Var(&cfg.minDelivered, "min-delivered", 0, "exit 3 when under this `percent` of expected beats is delivered in the steady window (0: never)")
 	// The flag package prints its own errors and usage; we print one line
 	// instead, and usage only when asked.
 	fs.SetOutput(io.Discard)
@@ -99,6 +119,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	return cfg, cfg.validate()
 }
 
+// beating returns the number of instances this run keeps alive: its
+// shard's share of -instances.
+func (c config) beating() int { return c.shard.size(c.instances) }
+
 // validate reports the first bad value in c.
 func (c config) validate() error {
 	switch {
@@ -120,6 +144,10 @@ func (c config) validate() error {
 		return fmt.Errorf("%w: -senders %d: must not be negative", errUsage, c.senders)
 	case c.password != "" && c.username == "":
 		return fmt.Errorf("%w: -password without -username", errUsage)
+	case c.minDelivered < 0 || c.minDelivered > 100:
+		return fmt.Errorf("%w: -min-delivered %v: want a percentage from 0 to 100", errUsage, c.minDelivered)
+	case c.shard.size(c.instances) < 1:
+		return fmt.Errorf("%w: -shard %v of %d instances is empty", errUsage, c.shard, c.instances)
 	}
 	if _, ok := lookupScheduler(c.scheduler); !ok {
 		return fmt.Errorf("%w: -scheduler %q: want %s", errUsage, c.scheduler, strings.Join(schedulerNames(), " or "))

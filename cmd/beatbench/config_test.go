@@ -12,8 +12,8 @@ import (
 )
 
 func TestParseFlags(t *testing.T) {
-	defaults := config{instances: 100_000, services: 1000, period: 5 * time.Second, duration: 30 * time.Second,
-		tick: 10 * time.Millisecond, scheduler: "wheel", transport: "nacos", mode: tr.ModePipeline}
+	defaults := config{instances: 100_000, services: 1000, period: 5 * time.Second, duration: defaultDuration,
+		tick: 10 * time.Millisecond, scheduler: "wheel", transport: "nacos", mode: tr.ModePipeline, shard: noShard}
 	with := func(f func(*config)) config {
 		c := defaults
 		f(&c)
@@ -37,6 +37,20 @@ func TestParseFlags(t *testing.T) {
 				c.mode, c.conns, c.senders, c.ns, c.username, c.password, c.ramp, c.services = tr.ModeHostClient, 8, 16, "dev", "nacos", "secret", 500, 7
 			})},
 		{name: "one instance", args: []string{"-instances=1"}, want: with(func(c *config) { c.instances = 1 })},
+		{name: "report flags", args: []string{"-json=out.json", "-min-delivered=99.5", "-shard=2/3"},
+			want: with(func(c *config) { c.json, c.minDelivered, c.shard = "out.json", 99.5, shard{index: 2, count: 3} })},
+		{name: "last shard of few", args: []string{"-instances=3", "-shard", " 2 / 3 "},
+			want: with(func(c *config) { c.instances, c.shard = 3, shard{index: 2, count: 3} })},
+		{name: "gate of 100", args: []string{"-min-delivered=100"}, want: with(func(c *config) { c.minDelivered = 100 })},
+		{name: "gate above 100", args: []string{"-min-delivered=101"}, wantErr: "-min-delivered 101: want a percentage from 0 to 100"},
+		{name: "negative gate", args: []string{"-min-delivered=-1"}, wantErr: "-min-delivered -1"},
+		{name: "gate not a number", args: []string{"-min-delivered=most"}, wantErr: `invalid value "most" for flag -min-delivered`},
+		{name: "shard index too big", args: []string{"-shard=3/3"}, wantErr: `invalid value "3/3" for flag -shard: want 0 <= i < n, as in 0/3 ... 2/3`},
+		{name: "shard of zero", args: []string{"-shard=0/0"}, wantErr: `"0/0" for flag -shard: want 0 <= i < n`},
+		{name: "negative shard", args: []string{"-shard=-1/2"}, wantErr: `"-1/2" for flag -shard: want 0 <= i < n`},
+		{name: "shard not i/n", args: []string{"-shard=1"}, wantErr: `"1" for flag -shard: want i/n`},
+		{name: "shard of words", args: []string{"-shard=a/b"}, wantErr: `"a/b" for flag -shard: want i/n`},
+		{name: "empty shard", args: []string{"-instances=2", "-shard=2/3"}, wantErr: "-shard 2/3 of 2 instances is empty"},
 		{name: "negative instances", args: []string{"-instances=-5"}, wantErr: "-instances -5: need at least 1"},
 		{name: "zero instances", args: []string{"-instances=0"}, wantErr: "-instances 0"},
 		{name: "zero services", args: []string{"-services=0"}, wantErr: "-services 0"},

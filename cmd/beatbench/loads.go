@@ -73,7 +73,7 @@ func transportNames() []string {
 // loadConfig is the beatload.Config of a run.
 func loadConfig(cfg config, m *measure.Meter) beatload.Config {
 	return beatload.Config{
-		Instances: cfg.instances,
+		Instances: cfg.beating(),
 		Period:    cfg.period,
 		Meter:     m,
 		Services:  cfg.services,
@@ -94,7 +94,7 @@ func startScheduler(_ context.Context, sched beatload.NewScheduler, cfg config, 
 	if err != nil {
 		return nil, err
 	}
-	return schedulerLoad{Load: l, n: cfg.instances, took: time.Since(t0)}, nil
+	return schedulerLoad{Load: l, n: cfg.beating(), took: time.Since(t0)}, nil
 }
 
 func (l schedulerLoad) status() status {
@@ -105,23 +105,41 @@ func (l schedulerLoad) status() status {
 	return st
 }
 
-// reactorLoad is beatload.ReactorLoad as a load.
+// reactorLoad is a reactor over the no-op transport.
 type reactorLoad struct {
-	*beatload.ReactorLoad
+	r    *reactor.Reactor
 	n    int
 	took time.Duration
 }
 
+// startNoop adds the shard's instances, with their keys in the whole
+// instance space, to a reactor over the no-op transport.
 func startNoop(_ context.Context, sched beatload.NewScheduler, cfg config, m *measure.Meter) (load, error) {
 	t0 := time.Now()
-	l, err := beatload.StartReactor(sched, loadConfig(cfg, m))
+	r, err := beatload.NewReactor(sched, loadConfig(cfg, m))
 	if err != nil {
 		return nil, err
 	}
-	return reactorLoad{ReactorLoad: l, n: cfg.instances, took: time.Since(t0)}, nil
+	l := reactorLoad{r: r, n: cfg.beating()}
+	services := beatload.Services(cfg.services)
+	for k := range l.n {
+		if err := r.Add(beatload.Instance(cfg.shard.instance(k), services, cfg.period)); err != nil {
+			l.Stop()
+			return nil, fmt.Errorf("adding instance %d: %w", cfg.shard.instance(k), err)
+		}
+	}
+	l.took = time.Since(t0)
+	return l, nil
 }
 
 func (l reactorLoad) status() status {
-	st := l.Reactor().Stats()
+	st := l.r.Stats()
 	return status{added: l.n, addTook: l.took, stats: &st}
+}
+
+// Stop closes the reactor: no beat is sent after it returns. Idempotent.
+func (l reactorLoad) Stop() {
+	// Close fails only with ctx's error or deregistration errors; neither
+	// can happen with a background context and no deregistration.
+	_ = l.r.Close(context.Background())
 }

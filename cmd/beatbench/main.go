@@ -19,8 +19,9 @@ func main() {
 // Exit codes.
 const (
 	exitOK    = 0
-	exitError = 1 // the run failed
+	exitError = 1 // the run failed: server unreachable, login refused, unreadable report, ...
 	exitUsage = 2 // bad command line
+	exitBelow = 3 // fewer beats delivered than -min-delivered asks
 )
 
 // realMain runs the command args name (run when args start with a flag or
@@ -38,19 +39,29 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	case "run":
 		var cfg config
 		if cfg, err = parseFlags(rest, stderr); err == nil {
-			err = run(ctx, cfg, stdout)
+			cfg.tty = isTerminal(stdout)
+			err = runCommand(ctx, cfg, stdout)
 		}
 	case "serve":
 		var cfg serveConfig
 		if cfg, err = parseServeFlags(rest, stderr); err == nil {
 			err = serve(ctx, cfg, stdout)
 		}
+	case "merge":
+		var cfg mergeConfig
+		if cfg, err = parseMergeFlags(rest, stderr); err == nil {
+			err = merge(cfg, stdout)
+		}
 	default:
-		err = fmt.Errorf("%w: unknown command %q: want run or serve", errUsage, name)
+		err = fmt.Errorf("%w: unknown command %q: want run, serve or merge", errUsage, name)
 	}
+	var below *belowError
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return exitOK
+	case errors.As(err, &below):
+		fmt.Fprintf(stderr, "beatbench: %v\n", err)
+		return exitBelow
 	case errors.Is(err, errUsage):
 		fmt.Fprintf(stderr, "beatbench: %v (see beatbench %s -h)\n", err, name)
 		return exitUsage
@@ -58,4 +69,14 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "beatbench: %v\n", err)
 		return exitError
 	}
+}
+
+// runCommand runs cfg, prints the summary, writes the JSON report and
+// applies the -min-delivered gate.
+func runCommand(ctx context.Context, cfg config, stdout io.Writer) error {
+	rep, err := run(ctx, cfg, stdout)
+	if err != nil {
+		return err
+	}
+	return finish(rep, cfg.json, cfg.minDelivered)
 }

@@ -42,6 +42,11 @@ func TestRealMainBadFlags(t *testing.T) {
 		{"serve: stray argument", []string{"serve", "x"}, `unexpected argument "x"`},
 		{"unknown flag", []string{"-nope"}, "flag provided but not defined: -nope"},
 		{"not a number", []string{"-instances=lots"}, `invalid value "lots" for flag -instances`},
+		{"bad shard", []string{"-shard=4/4"}, `invalid value "4/4" for flag -shard: want 0 <= i < n`},
+		{"empty shard", []string{"-instances=1", "-shard=1/2"}, "-shard 1/2 of 1 instances is empty"},
+		{"gate above 100", []string{"-min-delivered=120"}, "-min-delivered 120"},
+		{"merge: nothing", []string{"merge"}, "no report files to merge"},
+		{"merge: unknown flag", []string{"merge", "-shard=0/1", "a.json"}, "flag provided but not defined: -shard"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -60,6 +65,11 @@ func TestRealMainHelp(t *testing.T) {
 	assert.Equal(t, exitOK, realMain([]string{"-h"}, &stdout, &stderr))
 	assert.Contains(t, stderr.String(), "-instances")
 	assert.Contains(t, stderr.String(), "-scheduler")
+	assert.Contains(t, stderr.String(), "-min-delivered")
+	assert.Contains(t, stderr.String(), "3 delivered below -min-delivered")
+	stderr.Reset()
+	assert.Equal(t, exitOK, realMain([]string{"merge", "-h"}, &stdout, &stderr))
+	assert.Contains(t, stderr.String(), "Usage: beatbench merge")
 }
 
 // TestServe runs beatbench serve briefly, beats one instance against it,

@@ -18,8 +18,10 @@ import (
 	"github.com/beatwheel/beatwheel/transport/nacostest"
 )
 
-// registerWorkers is how many registrations are in flight at once.
-const registerWorkers = 64
+// registerWorkers is how many registrations are in flight at once: as
+// many as the transport has connections for them in ModePipeline (more
+// would only queue, and time out on a busy machine).
+const registerWorkers = transport.PipelineRegisterConns
 
 // closeTimeout bounds how long stopping waits for the reactor.
 const closeTimeout = 10 * time.Second
@@ -45,7 +47,7 @@ type nacosLoad struct {
 }
 
 func startNacos(ctx context.Context, sched beatload.NewScheduler, cfg config, m *measure.Meter) (load, error) {
-	l := &nacosLoad{t0: time.Now(), n: int64(cfg.instances)}
+	l := &nacosLoad{t0: time.Now(), n: int64(cfg.beating())}
 	servers := cfg.servers
 	if len(servers) == 0 {
 		srv, err := nacostest.Start(nacostest.Config{ClientBeatInterval: cfg.period, Username: cfg.username, Password: cfg.password})
@@ -77,7 +79,7 @@ func startNacos(ctx context.Context, sched beatload.NewScheduler, cfg config, m 
 	// One registration first, so that an unreachable server or a wrong
 	// password is one clear error, not N.
 	services := beatload.Services(cfg.services)
-	first := beatload.Instance(0, services, cfg.period)
+	first := beatload.Instance(cfg.shard.instance(0), services, cfg.period)
 	if err := client.Register(ctx, first); err != nil {
 		l.Stop()
 		return nil, fmt.Errorf("registering at %s: %w", strings.Join(servers, ","), hint(err))
@@ -101,11 +103,11 @@ func startNacos(ctx context.Context, sched beatload.NewScheduler, cfg config, m 
 	for range registerWorkers {
 		go func() {
 			defer l.workers.Done()
-			for i := int(next.Add(1) - 1); i < cfg.instances; i = int(next.Add(1) - 1) {
+			for k := int(next.Add(1) - 1); k < int(l.n); k = int(next.Add(1) - 1) {
 				if limiter.Wait(wctx) != nil {
 					return
 				}
-				l.register(wctx, beatload.Instance(i, services, cfg.period))
+				l.register(wctx, beatload.Instance(cfg.shard.instance(k), services, cfg.period))
 			}
 		}()
 	}

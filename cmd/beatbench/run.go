@@ -7,44 +7,46 @@ import (
 	"time"
 
 	"github.com/beatwheel/beatwheel/internal/measure"
+	"github.com/beatwheel/beatwheel/internal/report"
+	"github.com/beatwheel/beatwheel/reactor"
 )
 
-// interval is how often progress is printed.
+// interval is how often progress is shown.
 const interval = time.Second
 
-// run keeps cfg.instances instances beating for cfg.duration once they are
-// all added, printing progress to out every second and a summary at the
-// end, also when ctx is cancelled (Ctrl-C) before then.
-func run(ctx context.Context, cfg config, out io.Writer) error {
+// run keeps the shard's instances beating for cfg.duration once they are
+// all added, showing progress on out every second and the summary at the
+// end, also when ctx is cancelled (Ctrl-C) before then. It returns the
+// report the summary shows; with an error from writing, the report too.
+func run(ctx context.Context, cfg config, out io.Writer) (*report.Report, error) {
 	sched, ok := lookupScheduler(cfg.scheduler)
 	if !ok {
-		return fmt.Errorf("unknown scheduler %q", cfg.scheduler)
+		return nil, fmt.Errorf("unknown scheduler %q", cfg.scheduler)
 	}
 	tr, ok := lookupTransport(cfg.transport)
 	if !ok {
-		return fmt.Errorf("unknown transport %q", cfg.transport)
+		return nil, fmt.Errorf("unknown transport %q", cfg.transport)
 	}
 	p := &printer{w: out}
 	p.header(cfg)
 
 	m := measure.NewMeter()
 	heapBefore := measure.HeapInUse()
-	liveBefore := measure.LiveHeap()
-	t0 := time.Now()
+	start := time.Now()
 	ld, err := tr.start(ctx, sched.build(cfg.tick), cfg, m)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer ld.Stop()
 
-	r := &runState{cfg: cfg, load: ld, t0: t0, heapBefore: heapBefore, liveBefore: liveBefore}
+	r := &runState{cfg: cfg, load: ld, start: start, heapBefore: heapBefore, view: newProgress(p, cfg)}
 	r.first = m.Sample()
 	r.prev, r.steady = r.first, r.first
+	r.view.begin()
 	var deadline <-chan time.Time
-	if r.checkAdded(p, r.first) {
+	if r.checkAdded(r.first) {
 		deadline = time.After(cfg.duration)
 	}
-	p.columns()
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	interrupted := false
@@ -59,38 +61,30 @@ loop:
 			break loop
 		}
 		now := m.Sample()
-		r.progress(p, now)
-		if r.checkAdded(p, now) {
+		r.tick(now)
+		if r.checkAdded(now) {
 			deadline = time.After(cfg.duration)
 		}
 	}
 	last := m.Sample()
 	if last.At.Sub(r.prev.At) >= interval/10 {
-		r.progress(p, last)
+		r.tick(last)
 	}
+	r.view.end()
 	end := ld.status()
 	ld.Stop()
-	p.summary(summary{
-		stats:       measure.Between(r.steady, last, cfg.instances, cfg.period),
-		warmup:      r.steady.At.Sub(r.first.At),
-		warm:        r.warm,
-		interrupted: interrupted,
-		added:       r.addedAt != time.Time{},
-		add:         r.add,
-		perInstance: r.perInstance,
-		end:         end,
-		start:       r.steadyStatus,
-	})
-	return p.err
+	rep := r.report(last, end, interrupted)
+	p.summary(rep)
+	return rep, p.err
 }
 
 // runState is what run tracks between progress lines.
 type runState struct {
 	cfg        config
 	load       load
-	t0         time.Time
+	view       progress
+	start      time.Time
 	heapBefore uint64
-	liveBefore uint64
 
 	first, prev, steady measure.Sample
 	prevStatus          status
@@ -101,10 +95,10 @@ type runState struct {
 	warm                bool
 }
 
-// checkAdded notices, once, that every instance has been added: it reports
+// checkAdded notices, once, that every instance has been added: it notes
 // the time that took and the memory they keep, and returns true. The steady
 // window starts a period later.
-func (r *runState) checkAdded(p *printer, now measure.Sample) bool {
+func (r *runState) checkAdded(now measure.Sample) bool {
 	if r.addedAt != (time.Time{}) {
 		if !r.warm && now.At.Sub(r.addedAt) >= r.cfg.period {
 			r.steady, r.steadyStatus, r.warm = now, r.load.status(), true
@@ -117,23 +111,32 @@ func (r *runState) checkAdded(p *printer, now measure.Sample) bool {
 	}
 	r.addedAt = now.At
 	r.add = st.addTook
-	r.perInstance = measure.PerInstance(r.heapBefore, measure.HeapInUse(), r.cfg.instances)
+	r.perInstance = measure.PerInstance(r.heapBefore, measure.HeapInUse(), r.cfg.beating())
 	r.steady, r.steadyStatus = now, st
-	p.added(r.cfg, r.add, r.perInstance)
+	r.view.note("added %d instances in %s: %.0f B per instance (heap after a GC)", r.cfg.beating(), late(r.add), r.perInstance)
 	return true
 }
 
-// progress prints the interval from the previous sample to now.
-func (r *runState) progress(p *printer, now measure.Sample) {
+// tick shows the interval from the previous sample to now.
+func (r *runState) tick(now measure.Sample) {
 	st := r.load.status()
-	p.progress(progressLine{
-		elapsed: now.At.Sub(r.first.At),
-		added:   st.added,
-		stats:   measure.Between(r.prev, now, r.cfg.instances, r.cfg.period),
-		memory:  measure.PerInstance(r.liveBefore, measure.LiveHeap(), max(st.added, 1)),
-		rss:     measure.RSS(),
-		now:     st,
-		before:  r.prevStatus,
-	})
+	t := tick{
+		elapsed:   now.At.Sub(r.first.At),
+		added:     st.added,
+		instances: r.cfg.beating(),
+		stats:     measure.Between(r.prev, now, r.cfg.beating(), r.cfg.period),
+		rss:       measure.RSS(),
+	}
+	if st.stats != nil {
+		var was reactor.Stats
+		if r.prevStatus.stats != nil {
+			was = *r.prevStatus.stats
+		}
+		t.reactor = true
+		t.failed = failedBetween(was.Failed, st.stats.Failed)
+		t.inFlight = st.stats.InFlight
+		t.sendP99 = st.stats.SendLatency.P99
+	}
+	r.view.tick(t)
 	r.prev, r.prevStatus = now, st
 }

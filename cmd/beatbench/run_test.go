@@ -40,38 +40,49 @@ func TestRunShort(t *testing.T) {
 func runShort(t *testing.T, transport, scheduler string) {
 	cfg := testConfig(transport, scheduler)
 	var out bytes.Buffer
-	require.NoError(t, run(context.Background(), cfg, &out))
+	rep, err := run(context.Background(), cfg, &out)
+	require.NoError(t, err)
 	s := out.String()
 	assert.Contains(t, s, "beatbench: 1000 instances, period 200ms, transport "+transport)
 	assert.Contains(t, s, "scheduler "+scheduler)
 	assert.Regexp(t, `(?m)^\s+1s\s+1000\s+\d+`, s, "a progress line after a second")
-	assert.Contains(t, s, "summary of the steady")
-	assert.InDelta(t, 100, number(t, s, `delivered ([0-9.]+)%`), 20)
-	assert.InDelta(t, 5000, number(t, s, `(?m)^  beats/s\s+([0-9.]+)`), 1000)
-	assert.Positive(t, number(t, s, `CPU per beat\s+([0-9.]+) ns`))
-	// Heap per instance is noise at 1000 instances: only its line is checked.
-	assert.Regexp(t, `memory\s+-?[0-9]+ B per instance`, s)
-	assert.Regexp(t, `lateness\s+p50 \S+, p99 \S+, p999 \S+, max \S+`, s)
-	assert.NotContains(t, s, "errors")
+	assert.Contains(t, s, "Window: the steady")
+	assert.True(t, rep.Window.Steady)
+	assert.True(t, rep.Window.AllAdded)
+	assert.Equal(t, 1000, rep.Window.Added)
+	assert.InDelta(t, 100, rep.Beats.DeliveredPct, 20)
+	assert.InDelta(t, 5000, rep.Beats.PerSecond, 1000)
+	assert.Positive(t, rep.Cost.CPUPerBeat)
+	assert.Equal(t, rep.Beats.OK, rep.Lateness.Count, "lateness covers the delivered beats")
+	assert.Regexp(t, `(?m)^Lateness(\s+\S+){5}$`, s)
+	assert.Regexp(t, `(?m)^Beats\s+\d+\s+\d+\s+\d+\s+0\s+[0-9.]+%\s+\d+$`, s)
+	assert.Empty(t, rep.Problems)
+	assert.NotContains(t, s, "Errors")
 	if transport == "none" {
-		assert.NotContains(t, s, "reactor")
+		assert.Nil(t, rep.SendLatency)
+		assert.NotContains(t, s, "Send latency")
 		return
 	}
 	// The reactor's own count agrees with the beats the Meter saw.
-	sent := number(t, s, `(?m)^  reactor\s+(\d+) sent`)
-	assert.InDelta(t, number(t, s, `(?m)^  beats\s+(\d+) of`), sent, 0.05*sent)
-	assert.Contains(t, s, "failed: none")
+	sent := float64(rep.Beats.Sent)
+	assert.InDelta(t, float64(rep.Beats.OK), sent, 0.05*sent)
+	assert.Zero(t, rep.Beats.Failed.Total)
+	require.NotNil(t, rep.SendLatency)
+	assert.Positive(t, rep.SendLatency.Count)
 	if transport == "nacos" {
 		// The embedded server saw every beat the reactor says it sent.
-		assert.InDelta(t, sent, number(t, s, `server\s+(\d+) beats received`), 0.05*sent)
-		assert.Contains(t, s, "1000 healthy, 0 unhealthy")
+		require.NotNil(t, rep.Server)
+		assert.InDelta(t, sent, float64(rep.Server.Beats), 0.05*sent)
+		assert.Equal(t, 1000, rep.Server.Healthy)
+		assert.Zero(t, rep.Server.Unhealthy)
+		assert.Regexp(t, `(?m)^Server\s+\d+\s+0\s+1000\s+1000\s+0$`, s)
 	}
 }
 
 // testConfig is a short run of 1000 instances.
 func testConfig(transport, scheduler string) config {
 	return config{instances: 1000, services: 10, period: 200 * time.Millisecond, duration: 1500 * time.Millisecond,
-		tick: 10 * time.Millisecond, scheduler: scheduler, transport: transport, mode: tr.ModePipeline}
+		tick: 10 * time.Millisecond, scheduler: scheduler, transport: transport, mode: tr.ModePipeline, shard: noShard}
 }
 
 func TestRunInterrupted(t *testing.T) {
@@ -81,11 +92,15 @@ func TestRunInterrupted(t *testing.T) {
 	cfg.duration = time.Hour
 	var out bytes.Buffer
 	start := time.Now()
-	require.NoError(t, run(ctx, cfg, &out))
+	rep, err := run(ctx, cfg, &out)
+	require.NoError(t, err)
 	assert.Less(t, time.Since(start), 10*time.Second)
 	assert.Contains(t, out.String(), "interrupted: the report so far")
 	assert.Contains(t, out.String(), "too short to leave out a period of warm-up")
-	assert.Positive(t, number(t, out.String(), `(?m)^  beats\s+(\d+) of`))
+	assert.True(t, rep.Interrupted)
+	assert.False(t, rep.Window.Steady)
+	assert.Positive(t, rep.Beats.OK)
+	assert.Positive(t, number(t, out.String(), `(?m)^Beats\s+\d+\s+\d+\s+(\d+)`))
 }
 
 // failWriter fails every write.
@@ -96,7 +111,8 @@ func (failWriter) Write([]byte) (int, error) { return 0, assert.AnError }
 func TestRunReportsWriteErrors(t *testing.T) {
 	cfg := testConfig("none", "wheel")
 	cfg.duration = 50 * time.Millisecond
-	require.ErrorIs(t, run(context.Background(), cfg, failWriter{}), assert.AnError)
+	_, err := run(context.Background(), cfg, failWriter{})
+	require.ErrorIs(t, err, assert.AnError)
 }
 
 func TestLate(t *testing.T) {
@@ -142,11 +158,44 @@ func TestRunNacosErrors(t *testing.T) {
 			cfg := testConfig("nacos", "wheel")
 			tc.modify(&cfg)
 			var out bytes.Buffer
-			err := run(context.Background(), cfg, &out)
+			_, err := run(context.Background(), cfg, &out)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 			assert.NotContains(t, err.Error(), "wrong", "the password stays out of errors")
 			assert.Zero(t, srv.Len())
 		})
 	}
+}
+
+// TestRunAgainstServer runs against a nacostest server of its own and
+// checks the report against the server's counters: the server received
+// every beat the reactor says was delivered, and every instance is healthy.
+func TestRunAgainstServer(t *testing.T) {
+	const n = 600
+	srv, err := nacostest.Start(nacostest.Config{ClientBeatInterval: 200 * time.Millisecond})
+	require.NoError(t, err)
+	defer srv.Close()
+	cfg := testConfig("nacos", "wheel")
+	cfg.instances, cfg.servers = n, []string{srv.Addr()}
+	var out bytes.Buffer
+	rep, err := run(context.Background(), cfg, &out)
+	require.NoError(t, err)
+	c := srv.Counters()
+
+	assert.Nil(t, rep.Server, "no embedded server")
+	assert.Equal(t, n, c.Healthy, "every instance healthy")
+	assert.Zero(t, c.Unhealthy)
+	assert.Equal(t, n, srv.Len())
+	assert.Equal(t, uint64(n), c.Registrations)
+	assert.Zero(t, rep.Registrations.Failed)
+	assert.Zero(t, rep.Beats.Failed.Total)
+	assert.Zero(t, c.NotFound)
+	// The window is part of the run: the server saw at least the window's
+	// beats and, over the whole run, no more than the run could send.
+	assert.GreaterOrEqual(t, c.Beats, rep.Beats.OK)
+	whole := float64(n) * (rep.End.Sub(rep.Start).Seconds() + 0.2) / cfg.period.Seconds()
+	assert.LessOrEqual(t, float64(c.Beats), whole)
+	sent := float64(rep.Beats.Sent)
+	assert.InDelta(t, sent, float64(rep.Beats.OK), 0.02*sent, "ok within 2% of sent")
+	assert.InDelta(t, 100, rep.Beats.DeliveredPct, 10)
 }

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"os"
+	"time"
+
+	"github.com/beatwheel/beatwheel/internal/measure"
+	"github.com/beatwheel/beatwheel/internal/report"
+	"github.com/beatwheel/beatwheel/reactor"
+	"github.com/beatwheel/beatwheel/transport/nacostest"
+)
+
+// report computes the run's report, once: the text summary and the JSON
+// both render it. last is the final sample and end the load's status at
+// the end, before it stopped.
+func (r *runState) report(last measure.Sample, end status, interrupted bool) *report.Report {
+	cfg := r.cfg
+	st := measure.Between(r.steady, last, cfg.beating(), cfg.period)
+	host, _ := os.Hostname()
+	rep := &report.Report{
+		Config:      configReport(cfg),
+		Shards:      []report.Shard{{Index: cfg.shard.index, Count: cfg.shard.count, Instances: cfg.beating(), Host: host}},
+		Start:       r.start.Round(0), // wall clock only
+		End:         last.At.Round(0),
+		Interrupted: interrupted,
+		Window: report.Window{
+			AllAdded: r.addedAt != time.Time{},
+			Steady:   r.warm,
+			Added:    end.added,
+			Add:      r.add,
+			Warmup:   r.steady.At.Sub(r.start),
+			Length:   st.Elapsed,
+		},
+		Beats:    report.Beats{Expected: st.Expected, Sent: st.Beats, OK: st.Beats},
+		Lateness: latency(st.Lateness),
+		Cost: report.Cost{
+			CPU:              st.CPU,
+			Allocs:           st.Allocs,
+			BytesPerInstance: r.perInstance,
+			RSS:              measure.RSS(),
+		},
+	}
+	if b := end.stats; b != nil {
+		var a reactor.Stats // from the start when the window does
+		if r.steadyStatus.stats != nil {
+			a = *r.steadyStatus.stats
+		}
+		f := failedBetween(a.Failed, b.Failed)
+		rep.Beats.Sent, rep.Beats.Light = b.Sent-a.Sent, b.Light-a.Light
+		rep.Beats.Failed = report.Failures{NotFound: f.NotFound, Code: f.Code, Timeout: f.Timeout, Transport: f.Transport}
+		rep.SendLatency = percentiles(b.SendLatency)
+		rep.Registrations = &report.Registrations{Failed: end.regFailed, Reregistered: b.Reregistered, ReregisterFailed: b.ReregisterFailed}
+	}
+	if b := end.server; b != nil {
+		var a nacostest.Counters
+		if r.steadyStatus.server != nil {
+			a = *r.steadyStatus.server
+		}
+		rep.Server = &report.Server{Beats: b.Beats - a.Beats, NotFound: b.NotFound - a.NotFound,
+			Registrations: b.Registrations, Healthy: b.Healthy, Unhealthy: b.Unhealthy}
+	}
+	if end.problems != "" {
+		rep.Problems = []string{end.problems}
+	}
+	rep.Derive()
+	return rep
+}
+
+// configReport is cfg as the report records it: without the password.
+func configReport(cfg config) report.Config {
+	c := report.Config{
+		Instances: cfg.instances, Services: cfg.services, Period: cfg.period, Duration: cfg.duration,
+		Ramp: cfg.ramp, Tick: cfg.tick, Scheduler: cfg.scheduler, Transport: cfg.transport,
+		Conns: cfg.conns, Senders: cfg.senders, MinDelivered: cfg.minDelivered,
+	}
+	if cfg.transport == "nacos" {
+		c.Servers, c.Mode, c.Namespace, c.Username = cfg.servers, cfg.mode.String(), cfg.ns, cfg.username
+	}
+	return c
+}
+
+// failedBetween returns the failures counted from a to b.
+func failedBetween(a, b reactor.Failures) reactor.Failures {
+	return reactor.Failures{NotFound: b.NotFound - a.NotFound, Code: b.Code - a.Code,
+		Timeout: b.Timeout - a.Timeout, Transport: b.Transport - a.Transport}
+}
+
+// latency summarises a measure.Snapshot.
+func latency(s *measure.Snapshot) report.Latency {
+	return report.Latency{Count: s.Count(), P50: s.Quantile(0.5), P90: s.Quantile(0.9),
+		P99: s.Quantile(0.99), P999: s.Quantile(0.999), Max: s.Max()}
+}
+
+// percentiles converts the reactor's percentiles.
+func percentiles(p reactor.Percentiles) *report.Latency {
+	return &report.Latency{Count: p.Count, P50: p.P50, P90: p.P90, P99: p.P99, P999: p.P999, Max: p.Max}
+}

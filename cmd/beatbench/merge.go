@@ -1,0 +1,86 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/beatwheel/beatwheel/internal/report"
+)
+
+// mergeConfig is what beatbench merge does.
+type mergeConfig struct {
+	files        []string // JSON reports of shard runs
+	json         string   // write the merged report here too; "": don't
+	minDelivered float64  // as run's -min-delivered
+}
+
+// mergeUsage is printed by merge -h.
+const mergeUsage = `Usage: beatbench merge [flags] FILE...
+
+Adds up the JSON reports (run -json) of the shards of one run (run -shard)
+into one report and prints its summary. Counts and CPU are summed and
+delivered % recomputed; latency percentiles are the largest of the
+shards' (an upper bound). Exit status: 0 ok, 1 a file is unreadable or the
+files are not shards of one run, 2 bad flags, 3 delivered below
+-min-delivered.
+
+Flags:
+`
+
+// parseMergeFlags parses the merge command line.
+func parseMergeFlags(args []string, stderr io.Writer) (mergeConfig, error) {
+	var c mergeConfig
+	fs := flag.NewFlagSet("beatbench merge", flag.ContinueOnError)
+	fs.StringVar(&c.json, "json", "", "also write the merged report as JSON to `file`")
+	fs.Float64Var(&c.minDelivered, "min-delivered", 0, "exit 3 when under this `percent` of expected beats is delivered (0: never)")
+	fs.SetOutput(io.Discard)
+	// Flags may come after the files too: merge *.json -json all.json.
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fs.SetOutput(stderr)
+				fmt.Fprint(stderr, mergeUsage)
+				fs.PrintDefaults()
+				return c, err
+			}
+			return c, fmt.Errorf("%w: %w", errUsage, err)
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		c.files = append(c.files, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	switch {
+	case len(c.files) == 0:
+		return c, fmt.Errorf("%w: no report files to merge", errUsage)
+	case c.minDelivered < 0 || c.minDelivered > 100:
+		return c, fmt.Errorf("%w: -min-delivered %v: want a percentage from 0 to 100", errUsage, c.minDelivered)
+	}
+	return c, nil
+}
+
+// merge reads the reports, merges them, prints the summary to out, and
+// writes and gates the merged report as -json and -min-delivered say.
+func merge(c mergeConfig, out io.Writer) error {
+	reports := make([]*report.Report, len(c.files))
+	for i, f := range c.files {
+		r, err := report.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		reports[i] = r
+	}
+	m, err := report.Merge(reports...)
+	if err != nil {
+		return err
+	}
+	p := &printer{w: out}
+	p.summary(m)
+	if p.err != nil {
+		return p.err
+	}
+	return finish(m, c.json, c.minDelivered)
+}

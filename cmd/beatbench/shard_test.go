@@ -1,0 +1,75 @@
+package main
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/beatwheel/beatwheel/internal/beatload"
+)
+
+func TestParseShard(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    shard
+		wantErr string
+	}{
+		{in: "0/1", want: noShard},
+		{in: "2/3", want: shard{index: 2, count: 3}},
+		{in: " 0 / 16 ", want: shard{index: 0, count: 16}},
+		{in: "3/3", wantErr: "want 0 <= i < n"},
+		{in: "1/0", wantErr: "want 0 <= i < n"},
+		{in: "-1/4", wantErr: "want 0 <= i < n"},
+		{in: "1", wantErr: "want i/n"},
+		{in: "1/2/3", wantErr: "want i/n"},
+		{in: "", wantErr: "want i/n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := parseShard(tc.in)
+			if tc.wantErr != "" {
+				assert.ErrorContains(t, err, tc.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+			assert.Equal(t, fmt.Sprintf("%d/%d", tc.want.index, tc.want.count), got.String())
+		})
+	}
+}
+
+// TestShardsPartition: the shards of a run are disjoint and together are
+// the whole instance space, by index and by the keys the server sees.
+func TestShardsPartition(t *testing.T) {
+	services := beatload.Services(7)
+	for _, tc := range []struct{ total, n int }{{10, 1}, {10, 3}, {1000, 4}, {5, 5}, {1001, 16}} {
+		t.Run(fmt.Sprintf("%d/%d", tc.total, tc.n), func(t *testing.T) {
+			owner := map[string]int{} // key -> shard
+			sizes := 0
+			for i := range tc.n {
+				s := shard{index: i, count: tc.n}
+				n := s.size(tc.total)
+				assert.InDelta(t, float64(tc.total)/float64(tc.n), n, 1, "shard sizes differ by at most one")
+				sizes += n
+				for k := range n {
+					g := s.instance(k)
+					require.Less(t, g, tc.total)
+					b := beatload.Instance(g, services, time.Second)
+					key := fmt.Sprintf("%s#%s#%d", b.ServiceName, b.IP, b.Port)
+					prev, dup := owner[key]
+					require.False(t, dup, "instance %d (%s) is in shard %d and %d", g, key, prev, i)
+					owner[key] = i
+				}
+			}
+			assert.Equal(t, tc.total, sizes)
+			for g := range tc.total {
+				b := beatload.Instance(g, services, time.Second)
+				assert.Contains(t, owner, fmt.Sprintf("%s#%s#%d", b.ServiceName, b.IP, b.Port), "instance %d in no shard", g)
+			}
+		})
+	}
+	assert.Zero(t, shard{index: 3, count: 4}.size(3), "a shard past the end is empty")
+}

@@ -1,0 +1,228 @@
+package report
+
+import "time"
+
+// Schema is the version of the JSON form of a Report that this package
+// writes and reads.
+const Schema = 1
+
+// Report is what one beatbench run, or a merge of shard runs, measured.
+// Build one, call Derive, then render it with WriteText and WriteFile.
+type Report struct {
+	// Schema is the JSON form's version: Schema (1).
+	Schema int `json:"schema"`
+	// Config is the run's command line, without the password.
+	Config Config `json:"config"`
+	// Shards are the slices of the instance space the report covers: one
+	// for a run (0/1 when not sharded), every merged one for a merge, in
+	// index order.
+	Shards []Shard `json:"shards"`
+	// Start is when the run started (merge: the earliest start).
+	Start time.Time `json:"start"`
+	// End is when the run ended (merge: the latest end).
+	End time.Time `json:"end"`
+	// Interrupted says the run was stopped early (Ctrl-C, SIGTERM) and the
+	// figures are the report so far (merge: any shard was).
+	Interrupted bool `json:"interrupted"`
+	// Window says which part of the run the figures cover.
+	Window Window `json:"window"`
+	// Beats counts the beats of the window.
+	Beats Beats `json:"beats"`
+	// SendLatency is the duration of each transport batch (one SendBeats
+	// call, one or more beats) over the whole run. Nil without a reactor
+	// (-transport none).
+	SendLatency *Latency `json:"send_latency,omitempty"`
+	// Lateness is how long after its due time each delivered beat of the
+	// window left the scheduler.
+	Lateness Latency `json:"lateness"`
+	// Cost is what the window cost the process.
+	Cost Cost `json:"cost"`
+	// Registrations counts registration trouble over the whole run. Nil
+	// without a reactor (-transport none).
+	Registrations *Registrations `json:"registrations,omitempty"`
+	// Server holds the embedded server's counters. Nil with -server, or
+	// with a transport that sends nothing.
+	Server *Server `json:"server,omitempty"`
+	// Problems says what went wrong, one line each; empty when nothing did.
+	Problems []string `json:"problems,omitempty"`
+}
+
+// Config is a run's command line. It holds no password, ever.
+type Config struct {
+	// Instances is the whole instance space, across every shard.
+	Instances int `json:"instances"`
+	// Services is the number of services the instances are spread over.
+	Services int `json:"services"`
+	// Period is the beat period of every instance.
+	Period time.Duration `json:"period_ns"`
+	// Duration is how long the run was to last after adding.
+	Duration time.Duration `json:"duration_ns"`
+	// Ramp is registrations per second; 0: as fast as the server answers.
+	Ramp float64 `json:"ramp"`
+	// Tick is the scheduler's tick.
+	Tick time.Duration `json:"tick_ns"`
+	// Scheduler is "wheel" or "russellluo".
+	Scheduler string `json:"scheduler"`
+	// Transport is "nacos", "noop" or "none".
+	Transport string `json:"transport"`
+	// Servers are the -server addresses; empty: an embedded server (with
+	// -transport nacos) or none at all.
+	Servers []string `json:"servers,omitempty"`
+	// Mode is "pipeline" or "hostclient" with -transport nacos, else "".
+	Mode string `json:"mode,omitempty"`
+	// Conns is connections per server; 0: the transport's default.
+	Conns int `json:"conns"`
+	// Senders is the reactor's sender goroutines; 0: its default.
+	Senders int `json:"senders"`
+	// Namespace is the Nacos namespace id; "": the server's default.
+	Namespace string `json:"namespace,omitempty"`
+	// Username is the Nacos user; "": no login.
+	Username string `json:"username,omitempty"`
+	// MinDelivered is the -min-delivered gate in percent; 0: none.
+	MinDelivered float64 `json:"min_delivered,omitempty"`
+}
+
+// Shard is one slice of the instance space: instances Index, Index+Count,
+// Index+2*Count, ... below Config.Instances.
+type Shard struct {
+	// Index is the shard's number, from 0 to Count-1.
+	Index int `json:"index"`
+	// Count is the number of shards the instance space is cut into.
+	Count int `json:"count"`
+	// Instances is the number of instances in the shard.
+	Instances int `json:"instances"`
+	// Host is the name of the machine that ran it, if known.
+	Host string `json:"host,omitempty"`
+}
+
+// Window says which part of the run the figures cover.
+type Window struct {
+	// AllAdded says every instance of the shard(s) was added.
+	AllAdded bool `json:"all_added"`
+	// Steady says the window starts one period after the last instance was
+	// added (warm-up left out). False when the run ended before then: the
+	// window then starts when the last instance was added or, if that never
+	// happened, at the start.
+	Steady bool `json:"steady"`
+	// Added is the number of instances beating at the end.
+	Added int `json:"added"`
+	// Add is from the start to the last instance added; 0 if not all were.
+	// Merge: the slowest shard's.
+	Add time.Duration `json:"add_ns"`
+	// Warmup is from the start to the window's start (adding plus a
+	// period when Steady). Merge: the longest.
+	Warmup time.Duration `json:"warmup_ns"`
+	// Length is the window's length. Merge: the longest.
+	Length time.Duration `json:"length_ns"`
+}
+
+// Beats counts the beats of a window.
+type Beats struct {
+	// Expected is the beats due in the window: instances * length / period.
+	Expected float64 `json:"expected"`
+	// Sent is the beats handed to the transport. With -transport none it
+	// equals OK: every fired beat counts as sent and accepted.
+	Sent uint64 `json:"sent"`
+	// OK is the beats the server accepted (code 10200): the delivered
+	// beats, the ones Lateness describes.
+	OK uint64 `json:"ok"`
+	// Light is the beats sent as light beats (no body).
+	Light uint64 `json:"light"`
+	// Failed counts the beats not accepted, by kind.
+	Failed Failures `json:"failed"`
+	// DeliveredPct is 100 * OK / Expected; derived. -min-delivered gates on
+	// it.
+	DeliveredPct float64 `json:"delivered_pct"`
+	// PerSecond is OK / window length; derived.
+	PerSecond float64 `json:"per_second"`
+}
+
+// Failures counts beats not accepted, by kind.
+type Failures struct {
+	// NotFound is beats answered 20404 (unknown instance).
+	NotFound uint64 `json:"not_found"`
+	// Code is beats answered another code than 10200 or 20404.
+	Code uint64 `json:"code"`
+	// Timeout is beats not answered in time.
+	Timeout uint64 `json:"timeout"`
+	// Transport is beats lost to any other error (connection refused or
+	// reset, bad HTTP status, unparsable answer).
+	Transport uint64 `json:"transport"`
+	// Total is the sum of the above; derived.
+	Total uint64 `json:"total"`
+}
+
+// Latency summarises a distribution of durations, to within 1.6 % (the
+// internal/measure histogram). Merge: each percentile is the largest of the
+// shards', an upper bound.
+type Latency struct {
+	// Count is the number of observations.
+	Count uint64 `json:"count"`
+	// P50 is the median.
+	P50 time.Duration `json:"p50_ns"`
+	// P90 is the 90th percentile.
+	P90 time.Duration `json:"p90_ns"`
+	// P99 is the 99th percentile.
+	P99 time.Duration `json:"p99_ns"`
+	// P999 is the 99.9th percentile.
+	P999 time.Duration `json:"p999_ns"`
+	// Max is the largest observation.
+	Max time.Duration `json:"max_ns"`
+}
+
+// Cost is what a window cost the process (with an embedded server, the
+// server's work is included).
+type Cost struct {
+	// CPU is the process CPU time (user + system, getrusage) in the window.
+	CPU time.Duration `json:"cpu_ns"`
+	// Allocs is the heap allocations in the window.
+	Allocs uint64 `json:"allocs"`
+	// CPUPerBeat is CPU / delivered beats, in nanoseconds; derived.
+	CPUPerBeat float64 `json:"cpu_per_beat_ns"`
+	// CPUPercent is CPU / window length in percent of one core; derived.
+	CPUPercent float64 `json:"cpu_percent"`
+	// AllocsPerBeat is Allocs / delivered beats; derived.
+	AllocsPerBeat float64 `json:"allocs_per_beat"`
+	// BytesPerInstance is the heap after adding minus before, after a GC,
+	// per instance; 0 if not every instance was added. Merge: weighted by
+	// the shards' instances.
+	BytesPerInstance float64 `json:"bytes_per_instance"`
+	// RSS is the process's resident set size at the end, in bytes. Merge:
+	// the sum.
+	RSS uint64 `json:"rss_bytes"`
+}
+
+// Registrations counts registration trouble over the whole run.
+type Registrations struct {
+	// Failed is registrations before the first beat that the server
+	// refused or did not answer; those instances beat anyway.
+	Failed uint64 `json:"failed"`
+	// Reregistered is successful re-registrations after a 20404.
+	Reregistered uint64 `json:"reregistered"`
+	// ReregisterFailed is failed re-registrations.
+	ReregisterFailed uint64 `json:"reregister_failed"`
+}
+
+// Server is what the embedded server counted.
+type Server struct {
+	// Beats is the beat requests it handled in the window, light and full.
+	Beats uint64 `json:"beats"`
+	// NotFound is the beats it answered 20404 in the window.
+	NotFound uint64 `json:"not_found"`
+	// Registrations is the registrations it accepted over the whole run.
+	Registrations uint64 `json:"registrations"`
+	// Healthy is the instances healthy at the end.
+	Healthy int `json:"healthy"`
+	// Unhealthy is the instances unhealthy at the end.
+	Unhealthy int `json:"unhealthy"`
+}
+
+// Instances returns the number of instances the report covers: the sum
+// over its shards.
+func (r *Report) Instances() int {
+	n := 0
+	for _, s := range r.Shards {
+		n += s.Instances
+	}
+	return n
+}
