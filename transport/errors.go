@@ -37,6 +37,7 @@ type StatusError struct {
 	Body string
 }
 
+// Error says the status and shows the body excerpt.
 func (e *StatusError) Error() string {
 	return "transport: nacos answered HTTP " + strconv.Itoa(e.Status) + ": " + strconv.Quote(e.Body)
 }
@@ -56,10 +57,12 @@ type ResponseError struct {
 	Err error
 }
 
+// Error says why the body did not parse and shows an excerpt of it.
 func (e *ResponseError) Error() string {
 	return "transport: bad nacos answer " + strconv.Quote(e.Body) + ": " + e.Err.Error()
 }
 
+// Unwrap returns the parse error.
 func (e *ResponseError) Unwrap() error { return e.Err }
 
 func newResponseError(body []byte, err error) *ResponseError {
