@@ -11,7 +11,7 @@ import (
 // Defaults for zero Config fields.
 const (
 	DefaultSenders         = 64
-	DefaultBatchSize       = 64
+	DefaultBatchSize       = 256
 	DefaultReregisterRate  = 1000
 	DefaultReregisterBurst = 100
 	DefaultMinInterval     = time.Second
