@@ -28,6 +28,18 @@
 // #1733); a beat already in flight for a removed or replaced BeatInfo is
 // never followed by another.
 //
-// Nothing here allocates per beat: jobs are pooled, counters are added once
-// per job, and the scheduler's entries are pointer-free.
+// The scheduler's goroutine re-arms each beat as it hands it to a sender,
+// so the schedule does not wait for the answer (a new clientBeatInterval
+// re-arms it once more). A send slower than the period therefore overlaps
+// the instance's next beat, where the Java client would wait and drift;
+// the queue to the senders is bounded, so a slow server slows the hand-off
+// (beats get late) instead of piling up sends.
+//
+// Firing a beat touches only the scheduler entry, whose data carries the
+// period, and an 8-byte slot beside it that points at the BeatInfo; the
+// BeatInfo (96 bytes) is read by the Transport alone. Nothing here
+// allocates per beat: jobs come from a free list, counters are added once
+// per job, and the scheduler's entries are pointer-free. An instance costs
+// about 248 bytes in all at a million instances (BeatInfo, key, map entry,
+// slot, wheel entry; bench/ measures it).
 package reactor
