@@ -91,7 +91,7 @@ func TestRejectedAddChangesNothing(t *testing.T) {
 			}{b.ServiceName, b.IP, b.Period}
 			err := h.r.Add(b)
 			require.ErrorIs(t, err, tc.want)
-			for _, other := range []error{ErrServiceName, ErrIP, ErrPort, ErrWeight, ErrPeriod, ErrNilBeat, ErrClosed, ErrInUse} {
+			for _, other := range []error{ErrServiceName, ErrCluster, ErrIP, ErrPort, ErrWeight, ErrPeriod, ErrNilBeat, ErrClosed, ErrInUse} {
 				if other != tc.want {
 					assert.NotErrorIs(t, err, other, "one sentinel per error")
 				}

@@ -33,13 +33,15 @@ const GroupSeparator = "@@"
 // goroutines.
 type BeatInfo struct {
 	// ServiceName is the grouped service name, "group@@name". A name with
-	// no group is sent as it is (Nacos puts it in DEFAULT_GROUP).
+	// no group is sent as it is (Nacos puts it in DEFAULT_GROUP). Nacos
+	// accepts the characters 0-9 a-z A-Z @ . : _ - in it.
 	ServiceName string
 	// IP is the instance's IPv4 or IPv6 address.
 	IP string
 	// Port is the instance's port, 1 to 65535.
 	Port int
 	// Cluster is the instance's cluster; empty means Nacos' DEFAULT.
+	// Nacos accepts the characters 0-9 a-z A-Z - in it.
 	Cluster string
 	// Weight is the instance's weight, 0 or more.
 	Weight float64
@@ -89,8 +91,10 @@ func (b *BeatInfo) Validate() error {
 	case b == nil:
 		return ErrNilBeat
 	case b.ServiceName == "" || strings.HasPrefix(b.ServiceName, GroupSeparator) ||
-		strings.HasSuffix(b.ServiceName, GroupSeparator):
+		strings.HasSuffix(b.ServiceName, GroupSeparator) || !onlyBytes(b.ServiceName, serviceNameBytes):
 		return fmt.Errorf("%w: %q", ErrServiceName, b.ServiceName)
+	case !onlyBytes(b.Cluster, clusterNameBytes):
+		return fmt.Errorf("%w: %q", ErrCluster, b.Cluster)
 	case b.Port < 1 || b.Port > 65535:
 		return fmt.Errorf("%w: %d", ErrPort, b.Port)
 	case b.Weight < 0 || math.IsNaN(b.Weight) || math.IsInf(b.Weight, 0):
@@ -105,6 +109,27 @@ func (b *BeatInfo) Validate() error {
 		b.Period = DefaultPeriod
 	}
 	return nil
+}
+
+// The characters Nacos 1.x accepts in names: a service name must match
+// [0-9a-zA-Z@.:_-]+ and a cluster name [0-9a-zA-Z-]+ (the server's
+// Service.validate and Cluster.validate); anything else is refused when the
+// instance is registered, and the instance would then never stay alive.
+const (
+	serviceNameBytes = "@.:_-"
+	clusterNameBytes = "-"
+)
+
+// onlyBytes reports whether every byte of s is an ASCII letter or digit or
+// one of extra.
+func onlyBytes(s, extra string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || strings.IndexByte(extra, c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // Key returns the map key of an instance, "service#ip#port", as the Nacos

@@ -7,6 +7,8 @@ import "errors"
 var (
 	// ErrServiceName reports an empty or malformed service name.
 	ErrServiceName = errors.New("reactor: invalid service name")
+	// ErrCluster reports a cluster name Nacos refuses.
+	ErrCluster = errors.New("reactor: invalid cluster name")
 	// ErrIP reports an IP that is neither IPv4 nor IPv6.
 	ErrIP = errors.New("reactor: invalid IP")
 	// ErrPort reports a port outside 1..65535.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 )
 
 // FuzzKey: Key never panics, BeatInfo.Key agrees with it, and for an
@@ -60,11 +61,12 @@ func FuzzValidate(f *testing.F) {
 		err := b.Validate()
 		addr, ipErr := netip.ParseAddr(ip)
 		rules := map[error]bool{ // sentinel -> its rule is broken
-			ErrServiceName: service == "" || strings.HasPrefix(service, GroupSeparator) || strings.HasSuffix(service, GroupSeparator),
-			ErrIP:          ipErr != nil || addr.Zone() != "",
-			ErrPort:        port < 1 || port > 65535,
-			ErrWeight:      weight < 0 || math.IsNaN(weight) || math.IsInf(weight, 0),
-			ErrPeriod:      period != 0 && (time.Duration(period) < MinPeriod || time.Duration(period) > MaxPeriod),
+			ErrServiceName: service == "" || strings.HasPrefix(service, GroupSeparator) || strings.HasSuffix(service, GroupSeparator) ||
+				strings.IndexFunc(service, func(r rune) bool { return !nacosNameRune(r, "@.:_-") }) >= 0,
+			ErrIP:     ipErr != nil || addr.Zone() != "",
+			ErrPort:   port < 1 || port > 65535,
+			ErrWeight: weight < 0 || math.IsNaN(weight) || math.IsInf(weight, 0),
+			ErrPeriod: period != 0 && (time.Duration(period) < MinPeriod || time.Duration(period) > MaxPeriod),
 		}
 		if err == nil {
 			for s, broken := range rules {
@@ -97,4 +99,10 @@ func FuzzValidate(f *testing.F) {
 			t.Fatalf("a rejected BeatInfo changed: %+v", b)
 		}
 	})
+}
+
+// nacosNameRune is the fuzz test's own reading of Nacos' name syntax: an
+// ASCII letter or digit, or one of extra.
+func nacosNameRune(r rune, extra string) bool {
+	return r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune(extra, r))
 }

@@ -196,6 +196,9 @@ func TestRunAgainstServer(t *testing.T) {
 	whole := float64(n) * (rep.End.Sub(rep.Start).Seconds() + 0.2) / cfg.period.Seconds()
 	assert.LessOrEqual(t, float64(c.Beats), whole)
 	sent := float64(rep.Beats.Sent)
-	assert.InDelta(t, sent, float64(rep.Beats.OK), 0.02*sent, "ok within 2% of sent")
+	// Sent is counted when a batch's answers are handled, ok as each beat
+	// is answered: a batch in flight at either edge of the window counts
+	// in one and not the other.
+	assert.InDelta(t, sent, float64(rep.Beats.OK), 0.05*sent, "ok within 5% of sent")
 	assert.InDelta(t, 100, rep.Beats.DeliveredPct, 10)
 }
