@@ -52,11 +52,12 @@ func e2eWays() []e2eWay {
 }
 
 // e2eRegisterWorkers bounds the registrations in flight before a reactor
-// way starts beating.
-const e2eRegisterWorkers = 64
+// way starts beating: as many as ModePipeline has connections for them
+// (more only wait for one, and can time out on a busy machine).
+const e2eRegisterWorkers = transport.PipelineRegisterConns
 
 // startE2EReactor returns the way of a reactor.Reactor on our wheel
-// (default configuration: 64 senders, batches of 64; MinInterval lowered
+// (default configuration: 64 senders, batches of 256; MinInterval lowered
 // to a period under 1 s) over a transport.Client in mode (default
 // configuration for the mode).
 //
