@@ -79,7 +79,8 @@ type counters struct {
 
 func (c *counters) init() {
 	c.lateness = measure.NewHistogram()
-	c.sendLatency = measure.NewHistogram()
+	// One record per SendBeats call, not per beat: one stripe is enough.
+	c.sendLatency = measure.NewStripedHistogram(1)
 }
 
 func (c *counters) add(t *tally) {

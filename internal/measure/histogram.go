@@ -37,14 +37,21 @@ type stripe struct {
 }
 
 // NewHistogram returns an empty Histogram with four stripes per
-// GOMAXPROCS, rounded up to a power of two (8 on a 2-core machine, about
-// 120 KiB).
+// GOMAXPROCS (8 on a 2-core machine, about 120 KiB): for values recorded
+// by many goroutines many times a second, such as one per beat.
 func NewHistogram() *Histogram {
-	n := 1
-	for n < 4*runtime.GOMAXPROCS(0) && n < maxStripes {
-		n <<= 1
+	return NewStripedHistogram(4 * runtime.GOMAXPROCS(0))
+}
+
+// NewStripedHistogram returns an empty Histogram with n stripes, rounded
+// up to a power of two between 1 and 64; each costs about 15 KiB. One
+// stripe suits values recorded a few thousand times a second.
+func NewStripedHistogram(n int) *Histogram {
+	s := 1
+	for s < n && s < maxStripes {
+		s <<= 1
 	}
-	return &Histogram{stripes: make([]stripe, n), mask: uint64(n - 1)}
+	return &Histogram{stripes: make([]stripe, s), mask: uint64(s - 1)}
 }
 
 // Record counts one observation of d. The hint picks the stripe: pass

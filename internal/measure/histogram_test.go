@@ -156,3 +156,16 @@ func BenchmarkHistogramRecord(b *testing.B) {
 		}
 	})
 }
+
+func TestStripedHistogramSizes(t *testing.T) {
+	tests := []struct{ n, want int }{{-3, 1}, {0, 1}, {1, 1}, {3, 4}, {8, 8}, {1000, maxStripes}}
+	for _, tc := range tests {
+		h := NewStripedHistogram(tc.n)
+		assert.Len(t, h.stripes, tc.want, "n=%d", tc.n)
+		for i := range 100 {
+			h.Record(uint64(i), time.Duration(i))
+		}
+		assert.Equal(t, uint64(100), h.Count(), "n=%d", tc.n)
+		assert.Equal(t, 99*time.Nanosecond, h.Max(), "n=%d", tc.n)
+	}
+}
