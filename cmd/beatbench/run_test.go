@@ -125,6 +125,7 @@ func TestLate(t *testing.T) {
 		{5_571_123 * time.Nanosecond, "5.571ms"},
 		{12_345_678 * time.Nanosecond, "12.3ms"},
 		{2345 * time.Millisecond, "2.345s"},
+		{5_993_912_345 * time.Nanosecond, "5.994s"},
 		{12345 * time.Millisecond, "12.3s"},
 	}
 	for _, tc := range tests {
