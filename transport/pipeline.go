@@ -30,7 +30,9 @@ import (
 // The reader waits for answer bytes (so it also sees a server that closes
 // an idle connection), pops the next entry, reads the answer and completes
 // the entry. A read deadline is armed while entries are in flight and
-// refreshed after each answer.
+// refreshed whenever the reader has consumed what it had buffered: it
+// bounds the wait from the moment the reader last caught up with the
+// socket, once per read of many answers rather than once per answer.
 //
 // Any error kills the session once: the connection is closed, the entries
 // in flight fail with the error (the reader drains them until the writer
@@ -385,13 +387,19 @@ func (s *session) readOne(br *bufio.Reader, resp *fasthttp.Response) (dead bool)
 	}
 	r := parseBeatResponse(&c.parsers, resp.StatusCode(), resp.Body())
 	closing := resp.ConnectionClose()
-	if s.n.Add(-1) > 0 {
-		s.conn.SetReadDeadline(time.Now().Add(c.cfg.ReadTimeout))
-	} else {
+	switch {
+	case s.n.Add(-1) == 0:
+		// Idle: a server may keep a quiet connection open. The writer
+		// arms the deadline again with the next request.
 		s.conn.SetReadDeadline(time.Time{})
 		if s.n.Load() > 0 {
 			s.conn.SetReadDeadline(time.Now().Add(c.cfg.ReadTimeout))
 		}
+	case br.Buffered() == 0:
+		// The next answer must come from the socket: give it
+		// ReadTimeout from now. Answers already buffered need no new
+		// deadline, so a read of many answers costs one, not one each.
+		s.conn.SetReadDeadline(time.Now().Add(c.cfg.ReadTimeout))
 	}
 	en.b.finish(en.i, r)
 	if closing {
