@@ -55,14 +55,17 @@ type Percentiles struct {
 	P50, P90, P99, P999, Max time.Duration
 }
 
+// percentiles reads h once: every figure comes from one Snapshot, so they
+// agree with each other and the stripes are summed once, not per figure.
 func percentiles(h *measure.Histogram) Percentiles {
+	s := h.Snapshot()
 	return Percentiles{
-		Count: h.Count(),
-		P50:   h.Quantile(0.50),
-		P90:   h.Quantile(0.90),
-		P99:   h.Quantile(0.99),
-		P999:  h.Quantile(0.999),
-		Max:   h.Max(),
+		Count: s.Count(),
+		P50:   s.Quantile(0.50),
+		P90:   s.Quantile(0.90),
+		P99:   s.Quantile(0.99),
+		P999:  s.Quantile(0.999),
+		Max:   s.Max(),
 	}
 }
 
