@@ -57,7 +57,6 @@ func (s *Server) beat(ctx *fasthttp.RequestCtx, st *counterStripe) {
 		}
 		// Nacos 1.4 registers the instance a full beat describes.
 		in = instanceFromBeat(string(key), beat)
-		in.lastBeat = now
 		sh.addLocked(in)
 		st.registrations.Add(1)
 	}
