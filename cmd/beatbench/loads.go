@@ -78,6 +78,8 @@ func loadConfig(cfg config, m *measure.Meter) beatload.Config {
 		Meter:     m,
 		Services:  cfg.services,
 		Senders:   cfg.senders,
+		First:     cfg.shard.index,
+		Stride:    cfg.shard.count,
 	}
 }
 
@@ -105,9 +107,9 @@ func (l schedulerLoad) status() status {
 	return st
 }
 
-// reactorLoad is a reactor over the no-op transport.
+// reactorLoad is beatload.ReactorLoad as a load.
 type reactorLoad struct {
-	r    *reactor.Reactor
+	*beatload.ReactorLoad
 	n    int
 	took time.Duration
 }
@@ -116,30 +118,14 @@ type reactorLoad struct {
 // instance space, to a reactor over the no-op transport.
 func startNoop(_ context.Context, sched beatload.NewScheduler, cfg config, m *measure.Meter) (load, error) {
 	t0 := time.Now()
-	r, err := beatload.NewReactor(sched, loadConfig(cfg, m))
+	l, err := beatload.StartReactor(sched, loadConfig(cfg, m))
 	if err != nil {
 		return nil, err
 	}
-	l := reactorLoad{r: r, n: cfg.beating()}
-	services := beatload.Services(cfg.services)
-	for k := range l.n {
-		if err := r.Add(beatload.Instance(cfg.shard.instance(k), services, cfg.period)); err != nil {
-			l.Stop()
-			return nil, fmt.Errorf("adding instance %d: %w", cfg.shard.instance(k), err)
-		}
-	}
-	l.took = time.Since(t0)
-	return l, nil
+	return reactorLoad{ReactorLoad: l, n: cfg.beating(), took: time.Since(t0)}, nil
 }
 
 func (l reactorLoad) status() status {
-	st := l.r.Stats()
+	st := l.Reactor().Stats()
 	return status{added: l.n, addTook: l.took, stats: &st}
-}
-
-// Stop closes the reactor: no beat is sent after it returns. Idempotent.
-func (l reactorLoad) Stop() {
-	// Close fails only with ctx's error or deregistration errors; neither
-	// can happen with a background context and no deregistration.
-	_ = l.r.Close(context.Background())
 }

@@ -34,7 +34,15 @@ type Config struct {
 	// Senders is the reactor's sender count; 0 means its default. Start
 	// ignores it.
 	Senders int
+	// First and Stride say which instances of the population
+	// StartReactor builds: its k-th is Instance(First + k*Stride), so
+	// shard i of n is First i, Stride n. Stride 0 means 1. Start ignores
+	// them.
+	First, Stride int
 }
+
+// instance returns the population index of the load's k-th instance.
+func (c Config) instance(k int) int { return c.First + k*max(c.Stride, 1) }
 
 // services returns Services or its default.
 func (c Config) services() int {
@@ -59,6 +67,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("%w: Services %d is negative", ErrInvalidConfig, c.Services)
 	case c.Senders < 0:
 		return fmt.Errorf("%w: Senders %d is negative", ErrInvalidConfig, c.Senders)
+	case c.First < 0 || c.Stride < 0:
+		return fmt.Errorf("%w: First %d, Stride %d: negative", ErrInvalidConfig, c.First, c.Stride)
 	}
 	return nil
 }

@@ -19,7 +19,8 @@ type ReactorLoad struct {
 
 // StartReactor starts a Reactor on the scheduler newSched builds, sending
 // through Recorder{cfg.Transport (default Noop), cfg.Meter}, and adds
-// cfg.Instances instances built by Instance over cfg.Services services. It
+// cfg.Instances instances built by Instance over cfg.Services services,
+// chosen by cfg.First and cfg.Stride. It
 // returns once every instance is added; the Reactor spreads their first
 // beats over one period. It registers nothing: with a real server, register
 // first. On error the Reactor, if started, is closed.
@@ -32,10 +33,10 @@ func StartReactor(newSched NewScheduler, cfg Config) (*ReactorLoad, error) {
 		return nil, err
 	}
 	services := Services(cfg.services())
-	for i := range cfg.Instances {
-		if err := r.Add(Instance(i, services, cfg.Period)); err != nil {
+	for k := range cfg.Instances {
+		if err := r.Add(Instance(cfg.instance(k), services, cfg.Period)); err != nil {
 			_ = r.Close(context.Background())
-			return nil, fmt.Errorf("beatload: adding instance %d of %d: %w", i, cfg.Instances, err)
+			return nil, fmt.Errorf("beatload: adding instance %d: %w", cfg.instance(k), err)
 		}
 	}
 	return &ReactorLoad{r: r}, nil

@@ -103,3 +103,22 @@ func TestStartReactorValidates(t *testing.T) {
 	}, Config{Instances: 10, Period: time.Second, Meter: measure.NewMeter(), Services: -1})
 	require.ErrorIs(t, err, ErrInvalidConfig)
 }
+
+// TestStartReactorTakesEveryStrideth: First and Stride pick the instances
+// a shard adds.
+func TestStartReactorTakesEveryStrideth(t *testing.T) {
+	services := Services(5)
+	l, err := StartReactor(func(h wheel.Handler) (wheel.Scheduler, error) {
+		return wheel.New(wheel.Config{Manual: true}, h)
+	}, Config{Instances: 4, Period: time.Second, Meter: measure.NewMeter(), Services: 5, First: 1, Stride: 3})
+	require.NoError(t, err)
+	defer l.Stop()
+	assert.Equal(t, 4, l.Reactor().Len())
+	for _, i := range []int{1, 4, 7, 10} {
+		b := Instance(i, services, time.Second)
+		_, ok := l.Reactor().Get(b.ServiceName, b.IP, b.Port)
+		assert.True(t, ok, "instance %d", i)
+	}
+	_, err = StartReactor(nil, Config{Instances: 1, Period: time.Second, Meter: measure.NewMeter(), Stride: -1})
+	assert.ErrorIs(t, err, ErrInvalidConfig)
+}
