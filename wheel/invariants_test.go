@@ -42,5 +42,31 @@ func (l *levels) check() error {
 	if pending != l.pending || upper != l.upper {
 		return fmt.Errorf("counted %d pending, %d upper; counters say %d, %d", pending, upper, l.pending, l.upper)
 	}
+	return l.slab.checkRuns(l.runs)
+}
+
+// checkRuns verifies that the open runs' unused entries are free, on no
+// free list, counted by reserved, and within the cap of an eighth of the
+// slab. Test-only: O(entries).
+func (s *slab) checkRuns(runs []run) error {
+	onFreeList := map[uint32]bool{}
+	for i := s.free; i != 0; i = s.at(i).pos {
+		onFreeList[i] = true
+	}
+	reserved := uint32(0)
+	for k, r := range runs {
+		for i := r.next; i < r.end; i++ {
+			if e := s.at(i); e.loc != locFree || onFreeList[i] {
+				return fmt.Errorf("run %d: reserved entry %d is in use (loc %d) or on the free list", k, i, e.loc)
+			}
+			reserved++
+		}
+	}
+	if reserved != s.reserved {
+		return fmt.Errorf("runs reserve %d entries; the slab counts %d", reserved, s.reserved)
+	}
+	if s.reserved > s.n/8 {
+		return fmt.Errorf("%d entries reserved, above an eighth of %d", s.reserved, s.n)
+	}
 	return nil
 }

@@ -31,7 +31,10 @@ type levels struct {
 	// drained is how many entries at the front of the list of tick cur
 	// have been handed out (and are idle): expire empties a long list over
 	// several batches, in the order it was armed.
-	drained  int
+	drained int
+	// runs[d mod len(runs)] is the open slab run of new entries first due
+	// on tick d (see slab.alloc).
+	runs     []run
 	occupied []uint64 // level-0 bitmap: bit s set iff lists[s] has entries
 	upperOcc []uint64 // per upper level k, bit j set iff its slot j is occupied
 	slots    int64    // level-0 slot count
@@ -58,6 +61,7 @@ func newLevels(slots int, tick int64) levels {
 	nl := 1 + (63-int(b0)+upperBits-1)/upperBits
 	return levels{
 		lists:    make([][]uint32, slots+(nl-1)<<upperBits),
+		runs:     make([]run, min(slots, runKeys)),
 		occupied: make([]uint64, slots/64),
 		upperOcc: make([]uint64, nl),
 		slots:    int64(slots),
@@ -228,11 +232,27 @@ func (l *levels) tickOf(at int64) int64 {
 	return (at-1)/l.tick + 1
 }
 
-// arm links entry i for time at, never before cur+1: cur's slot may already
-// be drained.
+// due returns the tick an entry armed now for time at goes to: at's, but
+// never before cur+1, as cur's slot may already be drained.
+func (l *levels) due(at int64) int64 { return max(l.tickOf(at), l.cur+1) }
+
+// runKeys is how many open slab runs levels keeps: ticks this many apart
+// share one. 1024 ticks cover any beat period up to 10 s at the default tick.
+const runKeys = 1024
+
+// alloc returns a new entry for time at, beside earlier entries due on the
+// same tick, or 0 when the slab is full. A new run for the tick is as long as
+// the tick's list, rounded up to a power of two: runs double as it fills.
+func (l *levels) alloc(at int64) uint32 {
+	d := l.due(at)
+	want := uint32(1) << bits.Len(uint(len(l.lists[l.head(d)])))
+	return l.slab.alloc(&l.runs[d&int64(len(l.runs)-1)], want)
+}
+
+// arm links entry i for time at and returns the tick it is due on.
 func (l *levels) arm(i uint32, e *entry, at int64) int64 {
 	e.at = at
-	d := max(l.tickOf(at), l.cur+1)
+	d := l.due(at)
 	l.link(i, e, d)
 	return d
 }

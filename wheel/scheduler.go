@@ -29,9 +29,12 @@ var (
 type Timer uint64
 
 // Index returns the index of t's entry. Every Scheduler keeps indices dense:
-// from 1 up to the most entries it held at once, an index reused only after
-// Cancel freed its entry. A consumer can thus keep per-entry state in a
-// slice indexed by it and tell reuses apart by Generation.
+// from 1 up to a little above the most entries it held at once (a *Wheel
+// reserves up to an eighth more, so that entries due together sit side by
+// side), an index reused only after Cancel freed its entry, and a freed
+// index reused before the index space grows. A consumer can thus keep
+// per-entry state in a slice indexed by it and tell reuses apart by
+// Generation.
 func (t Timer) Index() uint32 { return uint32(t) }
 
 // Generation returns the generation of t's entry (see Index).

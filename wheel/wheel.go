@@ -15,8 +15,10 @@ import (
 // cascade per level it sits above level 0, none for entries due within
 // Tick*Slots; an idle stretch is skipped in one step after an O(Slots/64)
 // bitmap scan. Memory is 32 bytes per entry in pointer-free chunks that the
-// garbage collector never scans, plus 4 bytes per armed entry in the list
-// arrays (up to twice that with their slack), plus 24 bytes per level-0 slot.
+// garbage collector never scans (up to an eighth more, reserved so that
+// entries due together sit together: see the package documentation), plus
+// 4 bytes per armed entry in the list arrays (up to twice that with their
+// slack), plus 24 bytes per level-0 slot.
 //
 // Lateness: an entry never fires before its due time and, when its Handler
 // keeps up and the wheel goroutine gets a CPU, less than one Tick after it
@@ -98,7 +100,7 @@ func (w *Wheel) Add(at time.Duration, data uint64) (Timer, error) {
 	if w.stopped {
 		return 0, ErrStopped
 	}
-	i := w.l.slab.alloc()
+	i := w.l.alloc(int64(at))
 	if i == 0 {
 		return 0, ErrFull
 	}

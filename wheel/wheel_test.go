@@ -1,6 +1,8 @@
 package wheel
 
 import (
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 	"unsafe"
@@ -298,23 +300,89 @@ func TestTimeNeverGoesBack(t *testing.T) {
 	assert.Len(t, f.got, 1)
 }
 
-// TestTimerIndicesAreDense: indices run from 1 up, a cancelled entry's index
-// is reused under a new generation, and the two fields make the Timer.
+// TestTimerIndicesAreDense: indices run from 1 up, at most an eighth above
+// the entries held; a cancelled entry's index is reused under a new
+// generation before the slab grows; the two fields make the Timer.
 func TestTimerIndicesAreDense(t *testing.T) {
 	w, _ := manual(t, Config{})
 	var timers []Timer
+	seen := map[uint32]bool{}
 	for i := range 100 {
 		tm, err := w.Add(time.Hour, uint64(i))
 		require.NoError(t, err)
-		assert.Equal(t, uint32(i+1), tm.Index())
+		require.False(t, seen[tm.Index()], "index %d handed out twice", tm.Index())
+		seen[tm.Index()] = true
+		assert.Positive(t, tm.Index())
+		assert.LessOrEqual(t, tm.Index(), uint32(i+1+(i+1)/8+1))
 		assert.Equal(t, Timer(uint64(tm.Generation())<<32|uint64(tm.Index())), tm)
 		timers = append(timers, tm)
 	}
 	require.True(t, w.Cancel(timers[41]))
-	tm, err := w.Add(time.Hour, 0)
-	require.NoError(t, err)
-	assert.Equal(t, timers[41].Index(), tm.Index(), "the freed index is reused")
-	assert.NotEqual(t, timers[41].Generation(), tm.Generation())
+	n := w.l.slab.n
+	for w.l.slab.n == n {
+		tm, err := w.Add(time.Hour, 0)
+		require.NoError(t, err)
+		if tm.Index() == timers[41].Index() {
+			assert.NotEqual(t, timers[41].Generation(), tm.Generation())
+			return
+		}
+	}
+	t.Fatal("the slab grew before reusing the freed index")
+}
+
+// TestEntriesDueTogetherSitTogether: entries due on one tick get adjacent
+// indices, even when Adds for many ticks interleave, so a tick fires from
+// a few runs of memory rather than from scattered entries.
+func TestEntriesDueTogetherSitTogether(t *testing.T) {
+	const ticks, perTick = 200, 2000
+	w, f := manual(t, Config{Tick: time.Millisecond, MaxBatch: perTick})
+	for range perTick {
+		for d := range ticks {
+			_, err := w.Add(time.Duration(d+1)*time.Millisecond, 0)
+			require.NoError(t, err)
+		}
+	}
+	require.NoError(t, w.l.check())
+	for d := range ticks {
+		f.got = f.got[:0]
+		require.NoError(t, w.Advance(time.Duration(d+1)*time.Millisecond))
+		require.Len(t, f.got, perTick)
+		idx := make([]int, len(f.got))
+		for k, e := range f.got {
+			idx[k] = int(e.Timer.Index())
+		}
+		slices.Sort(idx)
+		runs := 1
+		for k := 1; k < len(idx); k++ {
+			if idx[k] != idx[k-1]+1 {
+				runs++
+			}
+		}
+		// Runs double up to 256 entries, so 2000 would fit in about a
+		// dozen; with 200 ticks filling at once the cap on reserved
+		// entries shortens them (here to 40-50). Scattered, they would be
+		// 2000 runs of one.
+		assert.LessOrEqual(t, runs, perTick/32, "tick %d fired from %d runs", d+1, runs)
+	}
+}
+
+// TestRunsCostLittleMemory: however Adds spread over ticks, at most an
+// eighth of the slab's entries are reserved and unused.
+func TestRunsCostLittleMemory(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	w, _ := manual(t, Config{Tick: time.Millisecond})
+	const n = 100_000
+	for i := range n {
+		// Tick populations of every size, the worst for a run that
+		// doubles: 2^k+1 entries leave a run almost all unused.
+		d := rng.IntN(1 + i/64)
+		_, err := w.Add(time.Duration(d+1)*time.Millisecond, 0)
+		require.NoError(t, err)
+	}
+	require.NoError(t, w.l.check())
+	slab := int(w.l.slab.n - 1)
+	assert.LessOrEqual(t, slab-n, slab/8+1)
+	t.Logf("%d entries for %d: %d unused", slab, n, slab-n)
 }
 
 // TestResetDataReplacesData: later expiries carry the new data; Reset keeps
