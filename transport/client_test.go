@@ -372,3 +372,34 @@ func TestBeatAllocs(t *testing.T) {
 		})
 	}
 }
+
+// TestPipelineServerResetsAtOnce: a server that resets every connection as
+// it accepts it kills sessions while their writer is still queueing a
+// segment, so the reader fails beats the writer has just handed over. Every
+// beat must fail once, as a connection error, and (under -race) the writer
+// must not touch a batch its caller has taken back.
+func TestPipelineServerResetsAtOnce(t *testing.T) {
+	rs := newRawServer(t, func(conn net.Conn) {
+		conn.(*net.TCPConn).SetLinger(0)
+		conn.Close()
+	})
+	c := newClient(t, Config{Servers: []string{rs.addr}, Mode: ModePipeline, Conns: 2, MaxInflightPerConn: 8})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			beats := testBeats(64)
+			res := make([]reactor.BeatResult, len(beats))
+			for range 100 {
+				c.SendBeats(bg(), beats, res)
+				for i := range res {
+					if !assert.ErrorIs(t, res[i].Err, ErrConnection, i) {
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}

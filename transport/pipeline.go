@@ -296,6 +296,10 @@ func (s *session) writeSegment(e *encoder, buf *[]byte, seg segment) bool {
 			return true
 		default:
 		}
+		// Once its entry is in flight the reader may complete the beat
+		// (a dying session fails what is in flight), and with it the
+		// batch, which its caller then reuses: read b first.
+		beat, token := b.beats[i], b.token
 		en := entry{b: b, i: i}
 		select {
 		case s.inflight <- en:
@@ -318,7 +322,7 @@ func (s *session) writeSegment(e *encoder, buf *[]byte, seg segment) bool {
 		if s.n.Add(1) == 1 {
 			s.conn.SetReadDeadline(time.Now().Add(c.cfg.ReadTimeout))
 		}
-		*buf = e.appendBeatWire(*buf, c, s.p.addr, b.beats[i], b.token, c.reqID.Add(1))
+		*buf = e.appendBeatWire(*buf, c, s.p.addr, beat, token, c.reqID.Add(1))
 		if len(*buf) >= flushAt && !s.flush(buf) {
 			b.fail(i+1, seg.hi, s.err)
 			return false
