@@ -57,7 +57,7 @@ func e2eWays() []e2eWay {
 const e2eRegisterWorkers = transport.PipelineRegisterConns
 
 // startE2EReactor returns the way of a reactor.Reactor on our wheel
-// (default configuration: 64 senders, batches of 256; MinInterval lowered
+// (default configuration: up to 64 senders, batches of 256; MinInterval lowered
 // to a period under 1 s) over a transport.Client in mode (default
 // configuration for the mode).
 //

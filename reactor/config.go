@@ -25,7 +25,9 @@ type Config struct {
 	// Reactor's Handler. Default: a *wheel.Wheel with wheel.Config{}.
 	// Tests pass a Manual wheel here to control time.
 	Scheduler func(wheel.Handler) (wheel.Scheduler, error)
-	// Senders is the number of goroutines that call Transport.SendBeats.
+	// Senders is the most goroutines that call Transport.SendBeats at
+	// once. They start as batches of due beats find none waiting, so a
+	// fast Transport runs on a few and a blocking one on up to Senders.
 	// Default DefaultSenders.
 	Senders int
 	// BatchSize is the most beats in one SendBeats call. Default

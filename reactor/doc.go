@@ -6,7 +6,9 @@
 // An instance is a BeatInfo, keyed "service#ip#port" in a lock-free map.
 // Every beat is an entry in one scheduler (by default a wheel.Wheel). Due
 // beats leave the scheduler in batches and go, in jobs of Config.BatchSize,
-// to a fixed pool of sender goroutines that call the Transport. For each
+// to a bounded pool of sender goroutines that call the Transport: a sender
+// starts when a job finds none waiting, up to Config.Senders, so a fast
+// Transport runs on a few goroutines and a blocking one on many. For each
 // answer the Reactor does what BeatReactor.BeatTask does:
 //
 //   - it adopts the server's clientBeatInterval when it is above zero

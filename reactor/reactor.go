@@ -24,7 +24,7 @@ var ErrInUse = errors.New("reactor: BeatInfo already added")
 const unsetRetry = time.Millisecond
 
 // Reactor keeps instances alive by beating for each on its period, the way
-// the Nacos client's BeatReactor does, on one scheduler and a fixed pool of
+// the Nacos client's BeatReactor does, on one scheduler and a bounded pool of
 // sender goroutines. All methods are safe for concurrent use.
 type Reactor struct {
 	cfg   Config
@@ -40,6 +40,11 @@ type Reactor struct {
 
 	jobs chan *job
 	free chan *job // idle jobs, so a steady stream of beats allocates none
+	// slack is senders waiting for a job minus jobs queued for none: a
+	// job dispatched with none to spare starts a sender, up to
+	// Config.Senders (started counts them).
+	slack   atomic.Int64
+	started atomic.Int64
 
 	// life guards closed: Add holds it shared, Close exclusively, so no
 	// Add is half done when Close starts tearing down.
@@ -50,8 +55,9 @@ type Reactor struct {
 	senders sync.WaitGroup
 }
 
-// New starts a Reactor: its scheduler, its senders and its re-registration
-// worker. Close stops them.
+// New starts a Reactor: its scheduler and its re-registration worker.
+// Sender goroutines start as beats need them, up to Config.Senders. Close
+// stops them all.
 func New(cfg Config) (*Reactor, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -77,10 +83,6 @@ func New(cfg Config) (*Reactor, error) {
 		r.cancel()
 		r.rereg.wait()
 		return nil, fmt.Errorf("%w: scheduler: %w", ErrConfig, err)
-	}
-	r.senders.Add(cfg.Senders)
-	for range cfg.Senders {
-		go r.send()
 	}
 	return r, nil
 }

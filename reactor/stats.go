@@ -81,8 +81,10 @@ type counters struct {
 }
 
 func (c *counters) init() {
-	c.lateness = measure.NewHistogram()
-	// One record per SendBeats call, not per beat: one stripe is enough.
+	// The Handler records lateness, and a *wheel.Wheel calls it on one
+	// goroutine at a time; sendLatency takes one record per SendBeats
+	// call. One stripe each is enough, and saves 105 KiB per Reactor.
+	c.lateness = measure.NewStripedHistogram(1)
 	c.sendLatency = measure.NewStripedHistogram(1)
 }
 
