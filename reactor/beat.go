@@ -17,52 +17,56 @@ import (
 func (r *Reactor) expired(batch []wheel.Expired) {
 	now := r.sched.Now()
 	j := r.getJob()
+	a := r.getRearm()
+	timers, ats, errs := &a.timers, &a.ats, &a.errs
+	var owners [chunk]*BeatInfo
 	for len(batch) > 0 {
-		chunk := batch[:min(len(batch), prefetch)]
-		batch = batch[len(chunk):]
+		c := batch[:min(len(batch), chunk)]
+		batch = batch[len(c):]
 		// Load the chunk's slots first: the loads are independent, so
 		// the CPU overlaps their cache misses instead of paying them
 		// one after another.
-		var owners [prefetch]*BeatInfo
-		for i, e := range chunk {
+		for i, e := range c {
 			owners[i] = r.slots.load(e.Timer.Index())
 		}
-		for i, e := range chunk {
-			b := owners[i]
-			if b == nil {
+		for i, e := range c {
+			timers[i] = e.Timer
+			if owners[i] == nil {
 				// Add has not set the slot yet, or Remove cleared it and
-				// is about to cancel the entry: look again later. Reset
-				// fails (and the entry is gone) if Cancel came first;
-				// otherwise the coming Cancel stops it.
-				_ = r.sched.Reset(e.Timer, now+unsetRetry)
+				// is about to cancel the entry: look again later. The
+				// re-arm fails (and the entry is gone) if Cancel came
+				// first; otherwise the coming Cancel stops it.
+				ats[i] = now + unsetRetry
 				continue
 			}
-			// Re-arm before beating: the re-arm of an entry that was
-			// cancelled, whose slot may already serve another entry,
-			// fails (ErrStale), and so does any re-arm once the
-			// Reactor is closing (ErrStopped).
-			period := dataPeriod(e.Data)
-			if err := r.sched.Reset(e.Timer, max(e.Due+period, now)); err != nil {
+			ats[i] = max(e.Due+dataPeriod(e.Data), now)
+		}
+		// Re-arm before beating, the whole chunk under one lock: the
+		// re-arm of an entry that was cancelled, whose slot may already
+		// serve another entry, fails (ErrStale), and so does any re-arm
+		// once the Reactor is closing (ErrStopped).
+		r.sched.ResetAll(timers[:len(c)], ats[:len(c)], errs[:len(c)])
+		for i, e := range c {
+			b := owners[i]
+			if b == nil || errs[i] != nil {
 				continue
 			}
 			late := now - e.Due
 			r.stats.lateness.Record(uint64(e.Timer.Index()), late)
-			j.add(b, e, period, late)
+			j.add(b, e, dataPeriod(e.Data), late)
 			if j.full() {
 				r.dispatch(j)
 				j = r.getJob()
 			}
 		}
 	}
+	r.putRearm(a)
 	if len(j.beats) > 0 {
 		r.dispatch(j)
 	} else {
 		r.putJob(j)
 	}
 }
-
-// prefetch is how many slots expired loads ahead.
-const prefetch = 64
 
 // dispatch queues j for a sender, or drops it when the Reactor closes. If
 // no sender is waiting for it, it starts one, up to Config.Senders: the

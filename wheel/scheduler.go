@@ -80,6 +80,10 @@ type Scheduler interface {
 	// ResetData re-arms t as Reset does and replaces its data: later
 	// expiries carry the new value.
 	ResetData(t Timer, at time.Duration, data uint64) error
+	// ResetAll re-arms each ts[k] for ats[k] as Reset does and sets errs[k]
+	// to what Reset would have returned. The three slices have the same
+	// length. A Handler re-arming its batch saves a lock per entry.
+	ResetAll(ts []Timer, ats []time.Duration, errs []error)
 	// Cancel frees t. It reports whether t was pending, that is whether
 	// this call prevented a firing. Exactly one of "fired" and "Cancel
 	// returned true" happens for each arm. After Cancel the handle is stale.

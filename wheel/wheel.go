@@ -121,10 +121,25 @@ func (w *Wheel) ResetData(t Timer, at time.Duration, data uint64) error {
 	return w.reset(t, at, true, data)
 }
 
+// ResetAll re-arms each ts[k] for ats[k] as Reset does, under one lock,
+// and sets errs[k] to what Reset would have returned. O(len(ts)).
+func (w *Wheel) ResetAll(ts []Timer, ats []time.Duration, errs []error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for k, t := range ts {
+		errs[k] = w.resetLocked(t, ats[k], false, 0)
+	}
+}
+
 // reset is Reset, and ResetData when setData is true.
 func (w *Wheel) reset(t Timer, at time.Duration, setData bool, data uint64) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	return w.resetLocked(t, at, setData, data)
+}
+
+// resetLocked is reset with mu held.
+func (w *Wheel) resetLocked(t Timer, at time.Duration, setData bool, data uint64) error {
 	if w.stopped {
 		return ErrStopped
 	}

@@ -153,10 +153,25 @@ func (s *Scheduler) ResetData(t wheel.Timer, at time.Duration, data uint64) erro
 	return s.reset(t, at, true, data)
 }
 
+// ResetAll re-arms each ts[k] for ats[k] as Reset does, under one lock,
+// and sets errs[k] to what Reset would have returned.
+func (s *Scheduler) ResetAll(ts []wheel.Timer, ats []time.Duration, errs []error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, t := range ts {
+		errs[k] = s.resetLocked(t, ats[k], false, 0)
+	}
+}
+
 // reset is Reset, and ResetData when setData is true.
 func (s *Scheduler) reset(t wheel.Timer, at time.Duration, setData bool, data uint64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.resetLocked(t, at, setData, data)
+}
+
+// resetLocked is reset with mu held.
+func (s *Scheduler) resetLocked(t wheel.Timer, at time.Duration, setData bool, data uint64) error {
 	if s.stopped {
 		return wheel.ErrStopped
 	}

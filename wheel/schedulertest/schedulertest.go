@@ -37,6 +37,7 @@ func Run(t *testing.T, cfg Config) {
 		{"Cancel", cfg.testCancel},
 		{"ResetPendingAndIdle", cfg.testResetPendingAndIdle},
 		{"ResetData", cfg.testResetDataReplacesData},
+		{"ResetAll", cfg.testResetAll},
 		{"CancelRacesExpiry", cfg.testCancelRacesExpiry},
 		{"Stop", cfg.testStop},
 		{"ConcurrentUse", cfg.testConcurrentUse},
@@ -318,4 +319,42 @@ func (c Config) testResetDataReplacesData(t *testing.T) {
 	assert.Equal(t, uint64(9), col.fired[tm][0].Data)
 	col.mu.Unlock()
 	assert.ErrorIs(t, s.ResetData(0, 0, 1), wheel.ErrStale)
+}
+
+// testResetAll: ResetAll re-arms live entries, pending or idle, for their
+// own times; a cancelled entry gets ErrStale and the rest are unaffected;
+// after Stop every entry gets ErrStopped.
+func (c Config) testResetAll(t *testing.T) {
+	col := newCollector()
+	s := c.start(t, col.handle)
+	idle, err := s.Add(s.Now()+c.Tick, 1)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return col.count.Load() == 1 }, 5*time.Second, c.Tick)
+	pending, err := s.Add(s.Now()+time.Hour, 2)
+	require.NoError(t, err)
+	gone, err := s.Add(s.Now()+time.Hour, 3)
+	require.NoError(t, err)
+	require.True(t, s.Cancel(gone))
+
+	now := s.Now()
+	ts := []wheel.Timer{idle, gone, pending}
+	ats := []time.Duration{now + 2*c.Tick, now + 2*c.Tick, now + 4*c.Tick}
+	errs := make([]error, len(ts))
+	s.ResetAll(ts, ats, errs)
+	assert.NoError(t, errs[0])
+	assert.ErrorIs(t, errs[1], wheel.ErrStale)
+	assert.NoError(t, errs[2])
+	require.Eventually(t, func() bool { return col.count.Load() == 3 }, 5*time.Second, c.Tick)
+	col.mu.Lock()
+	assert.Len(t, col.fired[idle], 2)
+	assert.Equal(t, ats[0], col.fired[idle][1].Due)
+	assert.Equal(t, []wheel.Expired{{Timer: pending, Data: 2, Due: ats[2]}}, col.fired[pending])
+	assert.Empty(t, col.fired[gone])
+	col.mu.Unlock()
+
+	s.Stop()
+	s.ResetAll(ts, ats, errs)
+	for k := range errs {
+		assert.ErrorIs(t, errs[k], wheel.ErrStopped, k)
+	}
 }
