@@ -38,10 +38,13 @@
 // (beats get late) instead of piling up sends.
 //
 // Firing a beat touches only the scheduler entry, whose data carries the
-// period, and an 8-byte slot beside it that points at the BeatInfo; the
-// BeatInfo (96 bytes) is read by the Transport alone. Nothing here
-// allocates per beat: jobs come from a free list, counters are added once
-// per job, and the scheduler's entries are pointer-free. An instance costs
-// about 248 bytes in all at a million instances (BeatInfo, key, map entry,
-// slot, wheel entry; bench/ measures it).
+// period, and an 8-byte slot indexed like it that points at the BeatInfo;
+// the BeatInfo (96 bytes) is read by the Transport alone. A *wheel.Wheel
+// keeps entries due together side by side, so the slots of one tick's
+// beats lie side by side too. The Handler re-arms a chunk of 64 beats
+// under one scheduler lock. Nothing here allocates per beat: jobs come
+// from a free list, counters are added once per job, and the scheduler's
+// entries are pointer-free. At a million instances a beat costs about 130
+// ns of CPU and an instance about 250 bytes in all (BeatInfo, key, map
+// entry, slot, wheel entry; bench/ measures both).
 package reactor
