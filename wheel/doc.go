@@ -77,7 +77,9 @@
 // spread by a hash, as the beat engine spreads them, that took the whole
 // engine from about 240 to about 140 ns of CPU per beat. Placement is
 // decided once, at Add: an entry that reuses a cancelled one sits where
-// that one was, so heavy churn scatters a wheel again, slowly.
+// that one was, so churn scatters a wheel again. After every one of a
+// million instances had been removed and replaced, the engine spent 203 ns
+// per beat where it had spent 125.
 //
 // Time is the monotonic clock (time.Since the wheel's start): a wall-clock
 // jump neither fires everything nor stalls the wheel. Config.Manual replaces
