@@ -85,7 +85,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	})
 	fs.StringVar(&mode, "mode", "pipeline", "how beats travel: pipeline or hostclient")
 	fs.IntVar(&cfg.conns, "conns", 0, "connections per server (0: the transport's default for -mode)")
-	fs.IntVar(&cfg.senders, "senders", 0, "reactor sender goroutines (0: the reactor's default)")
+	fs.IntVar(&cfg.senders, "senders", 0, "most reactor sender goroutines at once (0: the reactor's default)")
 	fs.StringVar(&cfg.ns, "namespace", "", "Nacos namespace id (default: the server's, public)")
 	fs.StringVar(&cfg.username, "username", "", "Nacos user to log in as")
 	fs.StringVar(&cfg.password, "password", "", "Nacos password (never printed)")

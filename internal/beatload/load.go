@@ -31,8 +31,8 @@ type Config struct {
 	// Transport is what NewReactor and StartReactor send through; nil
 	// means Noop. Start ignores it.
 	Transport reactor.Transport
-	// Senders is the reactor's sender count; 0 means its default. Start
-	// ignores it.
+	// Senders is the reactor's Config.Senders (the most senders at once);
+	// 0 means its default. Start ignores it.
 	Senders int
 	// First and Stride say which instances of the population
 	// StartReactor builds: its k-th is Instance(First + k*Stride), so

@@ -72,7 +72,7 @@ type Config struct {
 	Mode string `json:"mode,omitempty"`
 	// Conns is connections per server; 0: the transport's default.
 	Conns int `json:"conns"`
-	// Senders is the reactor's sender goroutines; 0: its default.
+	// Senders is the most sender goroutines the reactor may run; 0: its default.
 	Senders int `json:"senders"`
 	// Namespace is the Nacos namespace id; "": the server's default.
 	Namespace string `json:"namespace,omitempty"`
