@@ -53,7 +53,7 @@ func (r *Reactor) expired(batch []wheel.Expired) {
 			}
 			late := now - e.Due
 			r.stats.lateness.Record(uint64(e.Timer.Index()), late)
-			j.add(b, e, dataPeriod(e.Data), late)
+			j.add(b, e, late)
 			if j.full() {
 				r.dispatch(j)
 				j = r.getJob()
@@ -124,7 +124,7 @@ func (r *Reactor) process(j *job) {
 	r.stats.inFlight.Add(n)
 	start := time.Now()
 	r.cfg.Transport.SendBeats(r.ctx, j.beats, j.results[:n])
-	r.stats.sendLatency.Record(uint64(j.due[0].timer), time.Since(start))
+	r.stats.sendLatency.Record(uint64(j.expired[0].Timer), time.Since(start))
 	r.stats.inFlight.Add(-n)
 
 	t := tally{sent: uint64(n)}
@@ -140,7 +140,7 @@ func (r *Reactor) process(j *job) {
 		}
 		lightSeen, lightAnswer = true, res.LightBeatEnabled
 		if res.ClientBeatInterval > 0 {
-			r.adopt(b, j.due[i], res.ClientBeatInterval)
+			r.adopt(b, j.expired[i], res.ClientBeatInterval)
 		}
 		switch res.Code {
 		case CodeOK:
@@ -160,16 +160,17 @@ func (r *Reactor) process(j *job) {
 }
 
 // adopt makes the server's clientBeatInterval, within [MinInterval,
-// MaxPeriod], b's period, and re-arms the beat that expired re-armed with
-// the old one: next due = max(this beat's due + interval, now). The new
-// period travels in the entry's data, so this costs nothing once adopted.
-func (r *Reactor) adopt(b *BeatInfo, d due, interval time.Duration) {
+// MaxPeriod], b's period, and re-arms the beat that expired (e) re-armed
+// with the old one: next due = max(this beat's due + interval, now). The
+// new period travels in the entry's data, so this costs nothing once
+// adopted.
+func (r *Reactor) adopt(b *BeatInfo, e wheel.Expired, interval time.Duration) {
 	interval = min(max(interval, r.cfg.MinInterval), MaxPeriod).Truncate(time.Microsecond)
-	if interval == d.period || b.Stopped() {
+	if interval == dataPeriod(e.Data) || b.Stopped() {
 		return
 	}
 	// ErrStale: removed meanwhile; ErrStopped: closing. Both end it.
-	_ = r.sched.ResetData(d.timer, max(d.at+interval, r.sched.Now()), periodData(interval))
+	_ = r.sched.ResetData(e.Timer, max(e.Due+interval, r.sched.Now()), periodData(interval))
 }
 
 // failed counts and logs a beat that got no answer.

@@ -11,29 +11,24 @@ import (
 type job struct {
 	beats   []Beat
 	results []BeatResult
-	due     []due
-}
-
-// due is where a beat's entry sat in the scheduler, and its period then.
-type due struct {
-	timer  wheel.Timer
-	at     time.Duration
-	period time.Duration
+	// expired is where each beat's entry sat in the scheduler: its Timer,
+	// due time and period (in Data), for adopting a new interval.
+	expired []wheel.Expired
 }
 
 func newJob(size int) *job {
 	return &job{
 		beats:   make([]Beat, 0, size),
 		results: make([]BeatResult, size),
-		due:     make([]due, 0, size),
+		expired: make([]wheel.Expired, 0, size),
 	}
 }
 
-// add appends b's beat, due at e.Due with the given period and handed out
-// late after it.
-func (j *job) add(b *BeatInfo, e wheel.Expired, period, late time.Duration) {
+// add appends b's beat, handed out by the scheduler as e, late after its
+// due time.
+func (j *job) add(b *BeatInfo, e wheel.Expired, late time.Duration) {
 	j.beats = append(j.beats, Beat{Info: b, Late: late})
-	j.due = append(j.due, due{timer: e.Timer, at: e.Due, period: period})
+	j.expired = append(j.expired, e)
 }
 
 func (j *job) full() bool { return len(j.beats) == cap(j.beats) }
@@ -44,7 +39,7 @@ func (j *job) reset() {
 	clear(j.beats)
 	clear(j.results)
 	j.beats = j.beats[:0]
-	j.due = j.due[:0]
+	j.expired = j.expired[:0]
 }
 
 // getJob returns an empty job: an idle one, or a new one while the
