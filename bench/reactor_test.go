@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/beatwheel/beatwheel/internal/beatload"
@@ -19,6 +20,34 @@ func startReactor(n int, period time.Duration, m *measure.Meter) (func(), error)
 	}, beatload.Config{Instances: n, Period: period, Meter: m})
 	if err != nil {
 		return nil, err
+	}
+	return l.Stop, nil
+}
+
+// startReactorReplaced is startReactor after every instance has been
+// removed and replaced by a new one (instance n+k for instance k, another
+// key): a reactor that has lived through churn. The wheel places an entry
+// when it is added, and a replacement reuses a removed entry's memory, so
+// this row shows what churn does to that placement.
+func startReactorReplaced(n int, period time.Duration, m *measure.Meter) (func(), error) {
+	l, err := beatload.StartReactor(func(h wheel.Handler) (wheel.Scheduler, error) {
+		return wheel.New(wheel.Config{}, h)
+	}, beatload.Config{Instances: n, Period: period, Meter: m})
+	if err != nil {
+		return nil, err
+	}
+	r := l.Reactor()
+	services := beatload.Services(beatload.DefaultServices)
+	for k := range n {
+		old := beatload.Instance(k, services, period)
+		if !r.Remove(old.ServiceName, old.IP, old.Port) {
+			l.Stop()
+			return nil, fmt.Errorf("instance %d was not beating", k)
+		}
+		if err := r.Add(beatload.Instance(n+k, services, period)); err != nil {
+			l.Stop()
+			return nil, fmt.Errorf("replacing instance %d: %w", k, err)
+		}
 	}
 	return l.Stop, nil
 }

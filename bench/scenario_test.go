@@ -45,6 +45,7 @@ func ways() []way {
 		{name: "afterfunc", start: startAfterFunc},
 		{name: "goroutine", start: startGoroutines, drifts: true},
 		{name: "reactor", start: startReactor},
+		{name: "reactor-replaced", start: startReactorReplaced},
 	}
 }
 
