@@ -30,7 +30,9 @@ type levels struct {
 	spare [][]uint32 // empty arrays of emptied level-0 lists
 	// drained is how many entries at the front of the list of tick cur
 	// have been handed out (and are idle): expire empties a long list over
-	// several batches, in the order it was armed.
+	// several batches, front to back. List order is not arm order: unlink
+	// moves the last entry into the hole, and cascades append behind
+	// entries already there.
 	drained int
 	// runs[d mod len(runs)] is the open slab run of new entries first due
 	// on tick d (see slab.alloc).
@@ -48,10 +50,22 @@ type levels struct {
 	upper   int   // entries in levels above 0
 }
 
+// upperMask masks a slot number within an upper level.
+const upperMask = 1<<upperBits - 1
+
 // upperSlot returns the level (>= 1) and slot of lists index h >= slots.
 func (l *levels) upperSlot(h uint32) (int, uint) {
 	u := int64(h) - l.slots
-	return int(u>>upperBits) + 1, uint(u & (1<<upperBits - 1))
+	return int(u>>upperBits) + 1, uint(u & upperMask)
+}
+
+// shift returns log2 of the width, in ticks, of one slot of level k >= 1:
+// the span of the whole level below it.
+func (l *levels) shift(k int) uint { return l.bits0 + uint(k-1)*upperBits }
+
+// upperList returns the index in lists of slot j of level k >= 1.
+func (l *levels) upperList(k int, j int64) uint32 {
+	return uint32(l.slots + int64(k-1)<<upperBits + j)
 }
 
 func newLevels(slots int, tick int64) levels {
@@ -85,27 +99,26 @@ func (l *levels) head(d int64) uint32 {
 		return uint32(d & l.mask0)
 	}
 	k := (bits.Len64(uint64(delta)) - int(l.bits0) + upperBits - 1) / upperBits
-	shift := l.bits0 + uint(k-1)*upperBits
-	return uint32(l.slots + int64(k-1)<<upperBits + (d>>shift)&(1<<upperBits-1))
+	return l.upperList(k, d>>l.shift(k)&upperMask)
 }
 
-// link appends entry i to the list for tick d. O(1) amortised: it
-// allocates only when a list outgrows the capacity it ever had.
-func (l *levels) link(i uint32, e *entry, d int64) {
-	h := l.head(d)
-	e.loc = h
-	if n := len(l.spare) - 1; n >= 0 && cap(l.lists[h]) == 0 && int64(h) < l.slots {
-		l.lists[h], l.spare = l.spare[n], l.spare[:n]
-	}
-	e.pos = uint32(len(l.lists[h]))
-	l.lists[h] = append(l.lists[h], i)
+// link appends entry i to list h (head of its due tick). O(1) amortised:
+// it allocates only when a list outgrows the capacity it ever had.
+func (l *levels) link(i uint32, e *entry, h uint32) {
+	list := l.lists[h]
 	if int64(h) < l.slots {
+		if n := len(l.spare) - 1; n >= 0 && cap(list) == 0 {
+			list, l.spare = l.spare[n], l.spare[:n]
+		}
 		l.occupied[h>>6] |= 1 << (h & 63)
 	} else {
 		k, j := l.upperSlot(h)
 		l.upperOcc[k] |= 1 << j
 		l.upper++
 	}
+	e.loc = h
+	e.pos = uint32(len(list))
+	l.lists[h] = append(list, i)
 	l.pending++
 }
 
@@ -168,20 +181,25 @@ func (l *levels) drainedIn(h uint32) int {
 // Each entry cascades at most once per level it sits above level 0.
 func (l *levels) cascade(t int64) {
 	for k := 1; k < l.nlevels; k++ {
-		shift := l.bits0 + uint(k-1)*upperBits
+		shift := l.shift(k)
 		if t&(1<<shift-1) != 0 {
 			return // level k-1 did not wrap, so no higher level did
 		}
-		h := uint32(l.slots + int64(k-1)<<upperBits + (t>>shift)&(1<<upperBits-1))
+		j := t >> shift & upperMask
+		h := l.upperList(k, j)
 		list := l.lists[h]
 		l.lists[h] = nil
-		_, j := l.upperSlot(h)
 		l.upperOcc[k] &^= 1 << j
 		l.pending -= len(list)
 		l.upper -= len(list)
 		for _, i := range list {
 			e := l.slab.at(i)
-			l.link(i, e, max(l.tickOf(e.at), t))
+			// An upper-level entry is due on its own tick, tickOf(e.at):
+			// due substitutes cur+1 only for ticks already past, and
+			// cur+1 is always in level 0. That tick lies in the span
+			// of this slot, which starts at t, so it is at least t, as
+			// head requires.
+			l.link(i, e, l.head(l.tickOf(e.at)))
 		}
 	}
 }
@@ -200,9 +218,9 @@ func (l *levels) nextEvent() int64 {
 		// Slot j of level k cascades at the ticks t = r<<shift with
 		// r mod 64 = j. The first round after cur is r0; rotating the
 		// occupancy word by r0 puts the nearest occupied slot at bit 0.
-		shift := l.bits0 + uint(k-1)*upperBits
+		shift := l.shift(k)
 		r0 := l.cur>>shift + 1
-		r := r0 + int64(bits.TrailingZeros64(bits.RotateLeft64(occ, -int(r0&(1<<upperBits-1)))))
+		r := r0 + int64(bits.TrailingZeros64(bits.RotateLeft64(occ, -int(r0&upperMask))))
 		next = min(next, r<<shift)
 	}
 	if l.pending == l.upper {
@@ -240,29 +258,37 @@ func (l *levels) due(at int64) int64 { return max(l.tickOf(at), l.cur+1) }
 // share one. 1024 ticks cover any beat period up to 10 s at the default tick.
 const runKeys = 1024
 
-// alloc returns a new entry for time at, beside earlier entries due on the
-// same tick, or 0 when the slab is full. A new run for the tick is as long as
-// the tick's list, rounded up to a power of two: runs double as it fills.
-func (l *levels) alloc(at int64) uint32 {
-	d := l.due(at)
-	want := uint32(1) << bits.Len(uint(len(l.lists[l.head(d)])))
+// place returns the tick d an entry armed now for time at is due on, and
+// the index h of its list, for alloc and arm.
+func (l *levels) place(at int64) (d int64, h uint32) {
+	d = l.due(at)
+	return d, l.head(d)
+}
+
+// alloc returns a new entry due on tick d, list h (see place), beside
+// earlier entries due on the same tick, or 0 when the slab is full. A new
+// run for the tick is as long as the tick's list, rounded up to a power of
+// two: runs double as it fills.
+func (l *levels) alloc(d int64, h uint32) uint32 {
+	want := uint32(1) << bits.Len(uint(len(l.lists[h])))
 	return l.slab.alloc(&l.runs[d&int64(len(l.runs)-1)], want)
 }
 
-// arm links entry i for time at and returns the tick it is due on.
-func (l *levels) arm(i uint32, e *entry, at int64) int64 {
+// arm links idle entry i for time at into list h, as place(at) returns it.
+func (l *levels) arm(i uint32, e *entry, at int64, h uint32) {
 	e.at = at
-	d := l.due(at)
-	l.link(i, e, d)
-	return d
+	l.link(i, e, h)
 }
 
 // expire appends to batch, up to its capacity, the entries of the first tick
 // up to target that has any, and reports whether to call again. A batch
-// holds one tick, and cur stays on that tick until the Handler has it, so
-// what the Handler re-arms for a later tick up to target fires in the same
-// catch-up, on time. Ticks with nothing to do are skipped in one step.
-func (l *levels) expire(target int64, batch []Expired) ([]Expired, bool) {
+// holds one tick, in no particular order, and cur stays on that tick until
+// the Handler has it, so what the Handler re-arms for a later tick up to
+// target fires in the same catch-up, on time. Ticks with nothing to do are
+// skipped in one step. When it returns more = false, batch is as given and
+// next is the tick of the next event (never if none), as nextEvent would
+// return it now; next is 0 when more is true.
+func (l *levels) expire(target int64, batch []Expired) (_ []Expired, more bool, next int64) {
 	for {
 		s := l.cur & l.mask0
 		if list := l.lists[s]; len(list) > l.drained {
@@ -277,12 +303,14 @@ func (l *levels) expire(target int64, batch []Expired) ([]Expired, bool) {
 			if l.drained == len(list) {
 				l.emptied(uint32(s))
 			}
-			return batch, true
+			return batch, true, 0
 		}
 		next := l.nextEvent()
 		if next > target {
+			// Nothing is due from cur to target, so moving cur there
+			// leaves the next event where it is.
 			l.cur = max(l.cur, target)
-			return batch, false
+			return batch, false, next
 		}
 		l.cur = next
 		if next&l.mask0 == 0 {

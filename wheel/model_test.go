@@ -16,7 +16,6 @@ type refEntry struct {
 	at    time.Duration
 	data  uint64
 	tick  int64 // the tick it must fire on
-	seq   int   // arm order
 }
 
 // reference is the obvious implementation: a list of pending entries sorted
@@ -24,7 +23,6 @@ type refEntry struct {
 type reference struct {
 	tick    time.Duration
 	now     time.Duration
-	seq     int
 	pending []refEntry
 	idle    map[Timer]refEntry
 }
@@ -32,10 +30,10 @@ type reference struct {
 func (r *reference) arm(e refEntry) {
 	cur := int64(r.now / r.tick)
 	e.tick = max(int64((max(e.at, 0)+r.tick-1)/r.tick), cur+1)
-	r.seq++
-	e.seq = r.seq
-	i, _ := slices.BinarySearchFunc(r.pending, e, func(a, b refEntry) int {
-		return cmp.Or(cmp.Compare(a.tick, b.tick), cmp.Compare(a.seq, b.seq))
+	// Entries of one tick fire in no particular order: among them, where
+	// e goes does not matter.
+	i, _ := slices.BinarySearchFunc(r.pending, e.tick, func(a refEntry, tick int64) int {
+		return cmp.Compare(a.tick, tick)
 	})
 	r.pending = slices.Insert(r.pending, i, e)
 }

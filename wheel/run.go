@@ -9,13 +9,10 @@ func (w *Wheel) run() {
 	sleep := time.NewTimer(time.Hour)
 	defer sleep.Stop()
 	for {
-		if !w.fire(int64(time.Since(w.start))) {
+		next, ok := w.fire(int64(time.Since(w.start)))
+		if !ok {
 			return
 		}
-		w.mu.Lock()
-		next := w.l.nextEvent()
-		w.wakeAt = next
-		w.mu.Unlock()
 		var tick <-chan time.Time
 		if next != never {
 			d := time.Duration(next*w.l.tick) - time.Since(w.start)
@@ -35,26 +32,34 @@ func (w *Wheel) run() {
 }
 
 // fire hands every entry due by time now (nanoseconds) to the Handler in
-// batches of at most MaxBatch. It stops early, returning false, when the
-// wheel is stopped.
-func (w *Wheel) fire(now int64) bool {
+// batches of at most MaxBatch, and returns the tick of the next event (never
+// if none) and true. Unless the wheel is Manual, it sets wakeAt to that tick
+// under the lock that computed it, so an Add due earlier wakes the wheel. It
+// stops early, returning false, when the wheel is stopped.
+func (w *Wheel) fire(now int64) (int64, bool) {
 	w.advance.Lock()
 	defer w.advance.Unlock()
-	target := now / w.cfg.Tick.Nanoseconds()
 	for {
 		w.mu.Lock()
 		if w.stopped {
 			w.mu.Unlock()
-			return false
+			return 0, false
 		}
+		// Read under mu, after the check: Stop zeroes w.l.
+		target := now / w.l.tick
 		w.wakeAt = 0
-		batch, more := w.l.expire(target, w.batch[:0])
+		batch, more, next := w.l.expire(target, w.batch[:0])
+		if !more {
+			// batch is empty: expire hands out entries only with more.
+			if !w.cfg.Manual {
+				w.wakeAt = next
+			}
+			w.mu.Unlock()
+			return next, true
+		}
 		w.mu.Unlock()
 		if len(batch) > 0 {
 			w.handler(batch)
-		}
-		if !more {
-			return true
 		}
 	}
 }
@@ -74,7 +79,7 @@ func (w *Wheel) Advance(to time.Duration) error {
 	w.manual = max(w.manual, int64(to))
 	now := w.manual
 	w.mu.Unlock()
-	if !w.fire(now) {
+	if _, ok := w.fire(now); !ok {
 		return ErrStopped
 	}
 	return nil

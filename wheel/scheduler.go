@@ -30,9 +30,10 @@ type Timer uint64
 
 // Index returns the index of t's entry. Every Scheduler keeps indices dense:
 // from 1 up to a little above the most entries it held at once (a *Wheel
-// reserves up to an eighth more, so that entries due together sit side by
-// side), an index reused only after Cancel freed its entry, and a freed
-// index reused before the index space grows. A consumer can thus keep
+// reserves entries so that entries due together sit side by side: reserved
+// entries are at most an eighth of the slab, so indices stay within a
+// seventh above the entries held), an index reused only after Cancel freed
+// its entry, and a freed index reused before the index space grows. A consumer can thus keep
 // per-entry state in a slice indexed by it and tell reuses apart by
 // Generation.
 func (t Timer) Index() uint32 { return uint32(t) }
@@ -52,7 +53,7 @@ type Expired struct {
 }
 
 // Handler receives expired entries in batches, in tick order; a *Wheel batch
-// holds entries of one tick, in the order they were armed.
+// holds entries of one tick, in no particular order.
 // It is called without any scheduler lock held, so it may call Add, Reset and
 // Cancel. *Wheel calls it from one goroutine, never concurrently with itself;
 // other schedulers may call it concurrently (the russellluo adapter does, one

@@ -3,12 +3,12 @@ package wheel
 import "math"
 
 // entry is one timer. It holds no pointers, so a slab of millions of entries
-// is never scanned by the garbage collector. 32 bytes.
+// is never scanned by the garbage collector. Its 28 bytes of fields round up
+// to 32 (the int64s align it to 8), so two entries share a cache line.
 type entry struct {
 	at   int64  // due time, nanoseconds on the wheel clock
 	data uint64 // the caller's value
 	pos  uint32 // its position in the list at loc, or the next free entry
-	_    uint32 // padding: 32 bytes keep two entries per cache line
 	gen  uint32 // bumped on release, so stale Timers are recognised
 	loc  uint32 // index into levels.lists of the list holding it, or locIdle/locFree
 }
@@ -40,9 +40,9 @@ const (
 // capped at an eighth of the slab, so the scheme costs little memory where
 // it buys nothing (few entries per tick) and at most that eighth anywhere.
 type slab struct {
-	chunks [][]entry
-	n      uint32 // next never-used index: every run starts here
-	free   uint32 // head of the free list, 0 if empty
+	chunks []*[chunkSize]entry // arrays, so indexing within one needs no bounds check
+	n      uint32              // next never-used index: every run starts here
+	free   uint32              // head of the free list, 0 if empty
 	// reserved counts the entries of open runs not handed out yet.
 	reserved uint32
 }
@@ -79,12 +79,12 @@ func (s *slab) alloc(r *run, want uint32) uint32 {
 	if s.n == 0 {
 		s.n = 1 // skip the nil index
 	}
-	size := max(min(want, maxRun, (s.n/8)-min(s.reserved, s.n/8)), 1)
+	size := max(min(want, maxRun, s.n/8-s.reserved), 1) // reserved <= n/8 always
 	if s.n > maxEntries-size {
 		return 0
 	}
 	for int((s.n+size-1)>>chunkBits) >= len(s.chunks) {
-		c := make([]entry, chunkSize)
+		c := new([chunkSize]entry)
 		for k := range c {
 			c[k].loc = locFree // no stale Timer can name a run's unused tail
 		}
@@ -108,7 +108,7 @@ func (s *slab) release(i uint32) {
 
 // lookup returns the live entry t refers to, or nil if t is stale.
 func (s *slab) lookup(t Timer) (uint32, *entry) {
-	i, gen := uint32(t), uint32(t>>32)
+	i, gen := t.Index(), t.Generation()
 	if i == 0 || i >= s.n {
 		return 0, nil
 	}

@@ -15,10 +15,11 @@ import (
 // cascade per level it sits above level 0, none for entries due within
 // Tick*Slots; an idle stretch is skipped in one step after an O(Slots/64)
 // bitmap scan. Memory is 32 bytes per entry in pointer-free chunks that the
-// garbage collector never scans (up to an eighth more, reserved so that
-// entries due together sit together: see the package documentation), plus
-// 4 bytes per armed entry in the list arrays (up to twice that with their
-// slack), plus 24 bytes per level-0 slot.
+// garbage collector never scans, some of them reserved so that entries due
+// together sit together (see the package documentation): reserved entries
+// are at most an eighth of the slab, so indices stay within a seventh above
+// the entries held. Add 4 bytes per armed entry in the list arrays (up to
+// twice that with their slack), plus 24 bytes per level-0 slot.
 //
 // Lateness: an entry never fires before its due time and, when its Handler
 // keeps up and the wheel goroutine gets a CPU, less than one Tick after it
@@ -100,13 +101,15 @@ func (w *Wheel) Add(at time.Duration, data uint64) (Timer, error) {
 	if w.stopped {
 		return 0, ErrStopped
 	}
-	i := w.l.alloc(int64(at))
+	d, h := w.l.place(int64(at))
+	i := w.l.alloc(d, h)
 	if i == 0 {
 		return 0, ErrFull
 	}
 	e := w.l.slab.at(i)
 	e.data = data
-	w.armed(w.l.arm(i, e, int64(at)))
+	w.l.arm(i, e, int64(at), h)
+	w.armed(d)
 	return w.l.slab.timer(i, e), nil
 }
 
@@ -126,6 +129,12 @@ func (w *Wheel) ResetData(t Timer, at time.Duration, data uint64) error {
 func (w *Wheel) ResetAll(ts []Timer, ats []time.Duration, errs []error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.stopped {
+		for k := range ts {
+			errs[k] = ErrStopped
+		}
+		return
+	}
 	for k, t := range ts {
 		errs[k] = w.resetLocked(t, ats[k], false, 0)
 	}
@@ -135,14 +144,14 @@ func (w *Wheel) ResetAll(ts []Timer, ats []time.Duration, errs []error) {
 func (w *Wheel) reset(t Timer, at time.Duration, setData bool, data uint64) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.resetLocked(t, at, setData, data)
-}
-
-// resetLocked is reset with mu held.
-func (w *Wheel) resetLocked(t Timer, at time.Duration, setData bool, data uint64) error {
 	if w.stopped {
 		return ErrStopped
 	}
+	return w.resetLocked(t, at, setData, data)
+}
+
+// resetLocked is reset with mu held, on a wheel not stopped.
+func (w *Wheel) resetLocked(t Timer, at time.Duration, setData bool, data uint64) error {
 	i, e := w.l.slab.lookup(t)
 	if e == nil {
 		return ErrStale
@@ -153,7 +162,9 @@ func (w *Wheel) resetLocked(t Timer, at time.Duration, setData bool, data uint64
 	if setData {
 		e.data = data
 	}
-	w.armed(w.l.arm(i, e, int64(at)))
+	d, h := w.l.place(int64(at))
+	w.l.arm(i, e, int64(at), h)
+	w.armed(d)
 	return nil
 }
 

@@ -189,7 +189,9 @@ func TestBatchesRespectMaxBatch(t *testing.T) {
 		ticks = append(ticks, e.Due)
 	}
 	assert.IsNonDecreasing(t, ticks, "tick order")
-	// Within a tick, entries come out in the order they were armed.
+	// With no Cancel, Reset or cascade, a tick's list is in arm order, so
+	// this is the order here. The Handler is promised no order within a
+	// tick: unlink moves the last entry into the hole, and cascades append.
 	assert.Equal(t, []uint64{0, 2, 4, 6, 8, 1, 3, 5, 7, 9}, dataOf(f.got))
 }
 
@@ -300,8 +302,10 @@ func TestTimeNeverGoesBack(t *testing.T) {
 	assert.Len(t, f.got, 1)
 }
 
-// TestTimerIndicesAreDense: indices run from 1 up, at most an eighth above
-// the entries held; a cancelled entry's index is reused under a new
+// TestTimerIndicesAreDense: indices run from 1 up; reserved entries are at
+// most an eighth of the slab, so indices stay within a seventh above the
+// entries held (entries all due on one tick, as here, stay within an eighth
+// plus one); a cancelled entry's index is reused under a new
 // generation before the slab grows; the two fields make the Timer.
 func TestTimerIndicesAreDense(t *testing.T) {
 	w, _ := manual(t, Config{})

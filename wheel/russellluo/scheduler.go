@@ -158,6 +158,12 @@ func (s *Scheduler) ResetData(t wheel.Timer, at time.Duration, data uint64) erro
 func (s *Scheduler) ResetAll(ts []wheel.Timer, ats []time.Duration, errs []error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.stopped {
+		for k := range ts {
+			errs[k] = wheel.ErrStopped
+		}
+		return
+	}
 	for k, t := range ts {
 		errs[k] = s.resetLocked(t, ats[k], false, 0)
 	}
@@ -167,14 +173,14 @@ func (s *Scheduler) ResetAll(ts []wheel.Timer, ats []time.Duration, errs []error
 func (s *Scheduler) reset(t wheel.Timer, at time.Duration, setData bool, data uint64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.resetLocked(t, at, setData, data)
-}
-
-// resetLocked is reset with mu held.
-func (s *Scheduler) resetLocked(t wheel.Timer, at time.Duration, setData bool, data uint64) error {
 	if s.stopped {
 		return wheel.ErrStopped
 	}
+	return s.resetLocked(t, at, setData, data)
+}
+
+// resetLocked is reset with mu held, on a scheduler not stopped.
+func (s *Scheduler) resetLocked(t wheel.Timer, at time.Duration, setData bool, data uint64) error {
 	i, e := s.lookup(t)
 	if e == nil {
 		return wheel.ErrStale
@@ -300,7 +306,7 @@ func (s *Scheduler) fire(i uint32, seq uint64) {
 
 // lookup returns the live entry t names, or nil. Called with mu held.
 func (s *Scheduler) lookup(t wheel.Timer) (uint32, *entry) {
-	i, gen := uint32(t), uint32(t>>32)
+	i, gen := t.Index(), t.Generation()
 	if i == 0 || int(i) > len(s.entries) {
 		return 0, nil
 	}

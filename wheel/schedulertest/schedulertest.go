@@ -120,6 +120,7 @@ func (c Config) testCancel(t *testing.T) {
 	tm2, err := s.Add(s.Now()+time.Hour, 2)
 	require.NoError(t, err)
 	assert.NotEqual(t, tm, tm2)
+	assert.Equal(t, tm.Index(), tm2.Index())
 	assert.False(t, s.Cancel(tm), "the old handle never names the new entry")
 	time.Sleep(40 * c.Tick)
 	assert.Zero(t, col.count.Load())
@@ -280,7 +281,8 @@ func (c Config) testConcurrentUse(t *testing.T) {
 }
 
 // testTimerIndicesAreDense: wheel.Timer's index contract: indices from 1,
-// at most an eighth above the entries held, and a freed index reused under
+// within a seventh above the entries held (a *Wheel's reserved entries are
+// at most an eighth of its slab), and a freed index reused under
 // a new generation before the index space grows.
 func (c Config) testTimerIndicesAreDense(t *testing.T) {
 	s := c.start(t, func([]wheel.Expired) {})
@@ -295,8 +297,8 @@ func (c Config) testTimerIndicesAreDense(t *testing.T) {
 	}
 	assert.LessOrEqual(t, top, uint32(50+50/7+1))
 	require.True(t, s.Cancel(timers[7]))
-	// Entries reserved already (at most a seventh of those in use) may
-	// come first; then the freed index must come back.
+	// Entries reserved already (at most an eighth of the slab, so a
+	// seventh of those in use) may come first; then the freed index must come back.
 	for range 50/7 + 2 {
 		tm, err := s.Add(s.Now()+time.Hour, 0)
 		require.NoError(t, err)
