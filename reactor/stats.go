@@ -49,24 +49,11 @@ type Failures struct {
 // Total is the number of failed beats.
 func (f Failures) Total() uint64 { return f.NotFound + f.Code + f.Timeout + f.Transport }
 
-// Percentiles summarises a latency distribution.
+// Percentiles summarises a latency distribution. Its fields are those of
+// measure.Summary, so that one converts to the other.
 type Percentiles struct {
 	Count                    uint64
 	P50, P90, P99, P999, Max time.Duration
-}
-
-// percentiles reads h once: every figure comes from one Snapshot, so they
-// agree with each other and the stripes are summed once, not per figure.
-func percentiles(h *measure.Histogram) Percentiles {
-	s := h.Snapshot()
-	return Percentiles{
-		Count: s.Count(),
-		P50:   s.Quantile(0.50),
-		P90:   s.Quantile(0.90),
-		P99:   s.Quantile(0.99),
-		P999:  s.Quantile(0.999),
-		Max:   s.Max(),
-	}
 }
 
 // counters are the Reactor's shared counters. Senders add a whole job's
@@ -128,7 +115,9 @@ func (r *Reactor) Stats() Stats {
 		ReregisterFailed:    c.reregFailed.Load(),
 		ReregisterCoalesced: c.reregCoalesced.Load(),
 		InFlight:            c.inFlight.Load(),
-		Lateness:            percentiles(c.lateness),
-		SendLatency:         percentiles(c.sendLatency),
+		// Each histogram is read once: its figures come from one
+		// Snapshot, so they agree with each other.
+		Lateness:    Percentiles(c.lateness.Snapshot().Summary()),
+		SendLatency: Percentiles(c.sendLatency.Snapshot().Summary()),
 	}
 }

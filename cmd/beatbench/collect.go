@@ -32,7 +32,7 @@ func (r *runState) report(last measure.Sample, end status, interrupted bool) *re
 			Length:   st.Elapsed,
 		},
 		Beats:    report.Beats{Expected: st.Expected, Sent: st.Beats, OK: st.Beats},
-		Lateness: latency(st.Lateness),
+		Lateness: report.Latency(st.Lateness.Summary()),
 		Cost: report.Cost{
 			CPU:              st.CPU,
 			Allocs:           st.Allocs,
@@ -48,7 +48,8 @@ func (r *runState) report(last measure.Sample, end status, interrupted bool) *re
 		f := failedBetween(a.Failed, b.Failed)
 		rep.Beats.Sent, rep.Beats.Light = b.Sent-a.Sent, b.Light-a.Light
 		rep.Beats.Failed = report.Failures{NotFound: f.NotFound, Code: f.Code, Timeout: f.Timeout, Transport: f.Transport}
-		rep.SendLatency = percentiles(b.SendLatency)
+		send := report.Latency(b.SendLatency)
+		rep.SendLatency = &send
 		rep.Registrations = &report.Registrations{Failed: end.regFailed, Reregistered: b.Reregistered, ReregisterFailed: b.ReregisterFailed}
 	}
 	if b := end.server; b != nil {
@@ -83,15 +84,4 @@ func configReport(cfg config) report.Config {
 func failedBetween(a, b reactor.Failures) reactor.Failures {
 	return reactor.Failures{NotFound: b.NotFound - a.NotFound, Code: b.Code - a.Code,
 		Timeout: b.Timeout - a.Timeout, Transport: b.Transport - a.Transport}
-}
-
-// latency summarises a measure.Snapshot.
-func latency(s *measure.Snapshot) report.Latency {
-	return report.Latency{Count: s.Count(), P50: s.Quantile(0.5), P90: s.Quantile(0.9),
-		P99: s.Quantile(0.99), P999: s.Quantile(0.999), Max: s.Max()}
-}
-
-// percentiles converts the reactor's percentiles.
-func percentiles(p reactor.Percentiles) *report.Latency {
-	return &report.Latency{Count: p.Count, P50: p.P50, P90: p.P90, P99: p.P99, P999: p.P999, Max: p.Max}
 }

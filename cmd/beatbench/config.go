@@ -24,6 +24,10 @@ type config struct {
 	transport string        // a name from transports
 	shard     shard         // the slice of the -instances this run keeps alive
 
+	// The choices scheduler and transport name; set by validate.
+	sched scheduler
+	trans transportChoice
+
 	json         string  // write the report as JSON to this file too; "": don't
 	minDelivered float64 // percent of expected beats below which the run fails; 0: no gate
 	tty          bool    // stdout is a terminal: one progress line, updated in place
@@ -116,15 +120,17 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return cfg, fmt.Errorf("%w: -mode %q: want pipeline or hostclient", errUsage, mode)
 	}
 	cfg.mode = m
-	return cfg, cfg.validate()
+	err = cfg.validate()
+	return cfg, err
 }
 
 // beating returns the number of instances this run keeps alive: its
 // shard's share of -instances.
 func (c config) beating() int { return c.shard.size(c.instances) }
 
-// validate reports the first bad value in c.
-func (c config) validate() error {
+// validate reports the first bad value in c, and sets c.sched and c.trans
+// to the choices c.scheduler and c.transport name.
+func (c *config) validate() error {
 	switch {
 	case c.instances < 1:
 		return fmt.Errorf("%w: -instances %d: need at least 1", errUsage, c.instances)
@@ -144,15 +150,18 @@ func (c config) validate() error {
 		return fmt.Errorf("%w: -senders %d: must not be negative", errUsage, c.senders)
 	case c.password != "" && c.username == "":
 		return fmt.Errorf("%w: -password without -username", errUsage)
-	case c.minDelivered < 0 || c.minDelivered > 100:
-		return fmt.Errorf("%w: -min-delivered %v: want a percentage from 0 to 100", errUsage, c.minDelivered)
-	case c.shard.size(c.instances) < 1:
+	}
+	if err := checkMinDelivered(c.minDelivered); err != nil {
+		return err
+	}
+	if c.shard.size(c.instances) < 1 {
 		return fmt.Errorf("%w: -shard %v of %d instances is empty", errUsage, c.shard, c.instances)
 	}
-	if _, ok := lookupScheduler(c.scheduler); !ok {
+	var ok bool
+	if c.sched, ok = lookupScheduler(c.scheduler); !ok {
 		return fmt.Errorf("%w: -scheduler %q: want %s", errUsage, c.scheduler, strings.Join(schedulerNames(), " or "))
 	}
-	if _, ok := lookupTransport(c.transport); !ok {
+	if c.trans, ok = lookupTransport(c.transport); !ok {
 		return fmt.Errorf("%w: -transport %q: want %s", errUsage, c.transport, strings.Join(transportNames(), " or "))
 	}
 	if c.transport != "nacos" && (len(c.servers) > 0 || c.username != "") {

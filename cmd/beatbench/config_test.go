@@ -80,6 +80,9 @@ func TestParseFlags(t *testing.T) {
 				return
 			}
 			require.NoError(t, err)
+			assert.Equal(t, tc.want.scheduler, got.sched.name, "the scheduler looked up")
+			assert.Equal(t, tc.want.transport, got.trans.name, "the transport looked up")
+			got.sched, got.trans = scheduler{}, transportChoice{} // funcs: not comparable
 			assert.Equal(t, tc.want, got)
 		})
 	}

@@ -16,6 +16,15 @@ func (e *belowError) Error() string {
 	return fmt.Sprintf("delivered %.2f%% of expected beats %s, below -min-delivered %g%%", e.delivered, e.window, e.min)
 }
 
+// checkMinDelivered returns a usage error unless pct, a -min-delivered
+// value of run or merge, is a percentage from 0 to 100.
+func checkMinDelivered(pct float64) error {
+	if pct < 0 || pct > 100 {
+		return fmt.Errorf("%w: -min-delivered %v: want a percentage from 0 to 100", errUsage, pct)
+	}
+	return nil
+}
+
 // gate returns a *belowError when rep delivered below min percent of its
 // expected beats; min 0 never fails.
 func gate(rep *report.Report, min float64) error {

@@ -53,13 +53,10 @@ func parseMergeFlags(args []string, stderr io.Writer) (mergeConfig, error) {
 		c.files = append(c.files, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
-	switch {
-	case len(c.files) == 0:
+	if len(c.files) == 0 {
 		return c, fmt.Errorf("%w: no report files to merge", errUsage)
-	case c.minDelivered < 0 || c.minDelivered > 100:
-		return c, fmt.Errorf("%w: -min-delivered %v: want a percentage from 0 to 100", errUsage, c.minDelivered)
 	}
-	return c, nil
+	return c, checkMinDelivered(c.minDelivered)
 }
 
 // merge reads the reports, merges them, prints the summary to out, and

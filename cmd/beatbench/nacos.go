@@ -79,7 +79,7 @@ func startNacos(ctx context.Context, sched beatload.NewScheduler, cfg config, m 
 	// One registration first, so that an unreachable server or a wrong
 	// password is one clear error, not N.
 	services := beatload.Services(cfg.services)
-	first := beatload.Instance(cfg.shard.instance(0), services, cfg.period)
+	first := beatload.Instance(lc.Instance(0), services, cfg.period)
 	if err := client.Register(ctx, first); err != nil {
 		l.Stop()
 		return nil, fmt.Errorf("registering at %s: %w", strings.Join(servers, ","), hint(err))
@@ -107,7 +107,7 @@ func startNacos(ctx context.Context, sched beatload.NewScheduler, cfg config, m 
 				if limiter.Wait(wctx) != nil {
 					return
 				}
-				l.register(wctx, beatload.Instance(cfg.shard.instance(k), services, cfg.period))
+				l.register(wctx, beatload.Instance(lc.Instance(k), services, cfg.period))
 			}
 		}()
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/beatwheel/beatwheel/internal/measure"
+	"github.com/beatwheel/beatwheel/internal/report"
 	"github.com/beatwheel/beatwheel/reactor"
 )
 
@@ -79,11 +80,11 @@ func (pp plainProgress) begin() {
 func (pp plainProgress) tick(t tick) {
 	failed, inflight, send := "-", "-", "-"
 	if t.reactor {
-		failed, inflight, send = fmt.Sprintf("%.0f", t.failedPerSecond()), fmt.Sprint(t.inFlight), late(t.sendP99)
+		failed, inflight, send = fmt.Sprintf("%.0f", t.failedPerSecond()), fmt.Sprint(t.inFlight), report.Duration(t.sendP99)
 	}
 	pp.p.printf("%8s %9d %9.0f %8s %8s %9s %9s %7.0f %6.1f %7.0f  %s\n",
 		t.elapsed.Round(100*time.Millisecond), t.added, t.stats.BeatsPerSecond(), failed, inflight, send,
-		late(t.stats.P99()), t.stats.CPUPerBeat(), t.stats.CPUPercent(), float64(t.rss)/(1<<20), t.failureKinds())
+		report.Duration(t.stats.P99()), t.stats.CPUPerBeat(), t.stats.CPUPercent(), float64(t.rss)/(1<<20), t.failureKinds())
 }
 
 func (pp plainProgress) note(format string, args ...any) { pp.p.printf(format+"\n", args...) }
@@ -105,9 +106,9 @@ func (tp *ttyProgress) begin() {}
 func (tp *ttyProgress) tick(t tick) {
 	line := fmt.Sprintf("%s  %d/%d up  %.0f beats/s", t.elapsed.Round(time.Second), t.added, t.instances, t.stats.BeatsPerSecond())
 	if t.reactor {
-		line += fmt.Sprintf("  failed/s %.0f %s  in flight %d  p99 send %s", t.failedPerSecond(), t.failureKinds(), t.inFlight, late(t.sendP99))
+		line += fmt.Sprintf("  failed/s %.0f %s  in flight %d  p99 send %s", t.failedPerSecond(), t.failureKinds(), t.inFlight, report.Duration(t.sendP99))
 	}
-	line += fmt.Sprintf("  p99 late %s  CPU %.0f%%  RSS %.0f MB", late(t.stats.P99()), t.stats.CPUPercent(), float64(t.rss)/(1<<20))
+	line += fmt.Sprintf("  p99 late %s  CPU %.0f%%  RSS %.0f MB", report.Duration(t.stats.P99()), t.stats.CPUPercent(), float64(t.rss)/(1<<20))
 	if r := []rune(line); tp.width > 1 && len(r) >= tp.width {
 		line = string(r[:tp.width-1]) // a wrapped line cannot be rewritten
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/beatwheel/beatwheel/internal/report"
 )
@@ -50,6 +49,3 @@ func (p *printer) summary(rep *report.Report) {
 		}
 	}
 }
-
-// late formats a lateness to about three significant digits.
-func late(d time.Duration) string { return report.Duration(d) }

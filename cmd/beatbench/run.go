@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"time"
 
@@ -18,22 +17,15 @@ const interval = time.Second
 // all added, showing progress on out every second and the summary at the
 // end, also when ctx is cancelled (Ctrl-C) before then. It returns the
 // report the summary shows; with an error from writing, the report too.
+// cfg must have been validated: run uses the choices validate looked up.
 func run(ctx context.Context, cfg config, out io.Writer) (*report.Report, error) {
-	sched, ok := lookupScheduler(cfg.scheduler)
-	if !ok {
-		return nil, fmt.Errorf("unknown scheduler %q", cfg.scheduler)
-	}
-	tr, ok := lookupTransport(cfg.transport)
-	if !ok {
-		return nil, fmt.Errorf("unknown transport %q", cfg.transport)
-	}
 	p := &printer{w: out}
 	p.header(cfg)
 
 	m := measure.NewMeter()
 	heapBefore := measure.HeapInUse()
 	start := time.Now()
-	ld, err := tr.start(ctx, sched.build(cfg.tick), cfg, m)
+	ld, err := cfg.trans.start(ctx, cfg.sched.build(cfg.tick), cfg, m)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +105,7 @@ func (r *runState) checkAdded(now measure.Sample) bool {
 	r.add = st.addTook
 	r.perInstance = measure.PerInstance(r.heapBefore, measure.HeapInUse(), r.cfg.beating())
 	r.steady, r.steadyStatus = now, st
-	r.view.note("added %d instances in %s: %.0f B per instance (heap after a GC)", r.cfg.beating(), late(r.add), r.perInstance)
+	r.view.note("added %d instances in %s: %.0f B per instance (heap after a GC)", r.cfg.beating(), report.Duration(r.add), r.perInstance)
 	return true
 }
 

@@ -43,7 +43,3 @@ func (s shard) size(total int) int {
 	}
 	return (total-s.index-1)/s.count + 1
 }
-
-// instance returns the index, in the whole instance space, of the shard's
-// k-th instance.
-func (s shard) instance(k int) int { return s.index + k*s.count }

@@ -54,11 +54,12 @@ func TestShardsPartition(t *testing.T) {
 				n := s.size(tc.total)
 				assert.InDelta(t, float64(tc.total)/float64(tc.n), n, 1, "shard sizes differ by at most one")
 				sizes += n
+				lc := loadConfig(config{instances: tc.total, services: len(services), shard: s}, nil)
+				require.Equal(t, n, lc.Instances)
 				for k := range n {
-					g := s.instance(k)
+					g := lc.Instance(k)
 					require.Less(t, g, tc.total)
-					b := beatload.Instance(g, services, time.Second)
-					key := fmt.Sprintf("%s#%s#%d", b.ServiceName, b.IP, b.Port)
+					key := beatload.Instance(g, services, time.Second).Key()
 					prev, dup := owner[key]
 					require.False(t, dup, "instance %d (%s) is in shard %d and %d", g, key, prev, i)
 					owner[key] = i
@@ -66,8 +67,7 @@ func TestShardsPartition(t *testing.T) {
 			}
 			assert.Equal(t, tc.total, sizes)
 			for g := range tc.total {
-				b := beatload.Instance(g, services, time.Second)
-				assert.Contains(t, owner, fmt.Sprintf("%s#%s#%d", b.ServiceName, b.IP, b.Port), "instance %d in no shard", g)
+				assert.Contains(t, owner, beatload.Instance(g, services, time.Second).Key(), "instance %d in no shard", g)
 			}
 		})
 	}

@@ -41,8 +41,11 @@ type Config struct {
 	First, Stride int
 }
 
-// instance returns the population index of the load's k-th instance.
-func (c Config) instance(k int) int { return c.First + k*max(c.Stride, 1) }
+// Instance returns the population index of the load's k-th instance,
+// First + k*Stride (Stride 0 counting as 1): the i of the Instance that
+// StartReactor builds k-th. For shard i of n (First i, Stride n), k from 0
+// below the shard's size gives i, i+n, i+2n, ...
+func (c Config) Instance(k int) int { return c.First + k*max(c.Stride, 1) }
 
 // services returns Services or its default.
 func (c Config) services() int {
@@ -128,9 +131,6 @@ func (l *Load) handle(batch []wheel.Expired) {
 		}
 	}
 }
-
-// Scheduler returns the scheduler the beats run on.
-func (l *Load) Scheduler() wheel.Scheduler { return l.sched }
 
 // ResetErrors returns how many re-arms the scheduler refused while running;
 // each is an instance that no longer beats. It is 0 in a healthy run.

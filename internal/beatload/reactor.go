@@ -34,9 +34,9 @@ func StartReactor(newSched NewScheduler, cfg Config) (*ReactorLoad, error) {
 	}
 	services := Services(cfg.services())
 	for k := range cfg.Instances {
-		if err := r.Add(Instance(cfg.instance(k), services, cfg.Period)); err != nil {
+		if err := r.Add(Instance(cfg.Instance(k), services, cfg.Period)); err != nil {
 			_ = r.Close(context.Background())
-			return nil, fmt.Errorf("beatload: adding instance %d: %w", cfg.instance(k), err)
+			return nil, fmt.Errorf("beatload: adding instance %d: %w", cfg.Instance(k), err)
 		}
 	}
 	return &ReactorLoad{r: r}, nil

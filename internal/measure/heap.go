@@ -10,20 +10,11 @@ import "runtime"
 // counted so that a way of keeping beats alive with one goroutine per
 // instance pays for its goroutines.
 //
-// Memory per instance is PerInstance(HeapInUse() after adding N,
-// HeapInUse() before, N).
+// Memory per instance is PerInstance(HeapInUse() before, HeapInUse()
+// after adding N, N).
 func HeapInUse() uint64 {
 	runtime.GC()
 	return readUint64(metricHeapObjects, metricHeapStacks)
-}
-
-// LiveHeap returns, without forcing a collection, the heap marked live by
-// the last garbage collection (runtime/metrics /gc/heap/live:bytes) plus
-// goroutine stacks in use now. It is cheap enough to read every second; it
-// only moves when a collection runs. Compare it only with another LiveHeap
-// reading: its baseline is LiveHeap read right after HeapInUse.
-func LiveHeap() uint64 {
-	return readUint64(metricHeapLive, metricHeapStacks)
 }
 
 // PerInstance returns (after - before) / n in bytes, or 0 if n is not

@@ -111,6 +111,22 @@ func TestSnapshotSub(t *testing.T) {
 	assert.Zero(t, h.Snapshot().Sub(h.Snapshot()).Count())
 }
 
+func TestSnapshotSummary(t *testing.T) {
+	assert.Equal(t, Summary{}, (&Snapshot{}).Summary(), "empty")
+	h := NewHistogram()
+	for i := range 1000 {
+		h.Record(0, time.Duration(i+1)) // 1 ns ... 1000 ns
+	}
+	s := h.Snapshot()
+	got := s.Summary()
+	assert.Equal(t, Summary{Count: 1000, P50: s.Quantile(0.5), P90: s.Quantile(0.9), P99: s.Quantile(0.99),
+		P999: s.Quantile(0.999), Max: 1000}, got)
+	assert.InDelta(t, 500, float64(got.P50), 500.0/64)
+	assert.InDelta(t, 900, float64(got.P90), 900.0/64)
+	assert.InDelta(t, 990, float64(got.P99), 990.0/64)
+	assert.InDelta(t, 999, float64(got.P999), 999.0/64)
+}
+
 func TestHistogramConcurrentRecord(t *testing.T) {
 	h := NewHistogram()
 	const goroutines, each = 8, 20_000

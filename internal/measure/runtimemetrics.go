@@ -6,7 +6,6 @@ import "runtime/metrics"
 const (
 	metricHeapObjects = "/memory/classes/heap/objects:bytes"
 	metricHeapStacks  = "/memory/classes/heap/stacks:bytes"
-	metricHeapLive    = "/gc/heap/live:bytes"
 )
 
 // readUint64 reads the named runtime/metrics, all of kind KindUint64, and

@@ -67,3 +67,24 @@ func (s *Snapshot) Quantile(q float64) time.Duration {
 	}
 	return time.Duration(s.max)
 }
+
+// Summary is what reports show of a latency distribution: the number of
+// observations, four percentiles and the maximum.
+type Summary struct {
+	Count                    uint64
+	P50, P90, P99, P999, Max time.Duration
+}
+
+// Summary returns s's count, p50, p90, p99, p99.9 (see Quantile) and max
+// (see Max), all from s, so that they agree with each other. The zero
+// Summary is an empty snapshot's.
+func (s *Snapshot) Summary() Summary {
+	return Summary{
+		Count: s.Count(),
+		P50:   s.Quantile(0.50),
+		P90:   s.Quantile(0.90),
+		P99:   s.Quantile(0.99),
+		P999:  s.Quantile(0.999),
+		Max:   s.Max(),
+	}
+}

@@ -1,20 +1,23 @@
 package report
 
+import "github.com/beatwheel/beatwheel/internal/measure"
+
 // Derive recomputes every derived field from the others: Beats.DeliveredPct
 // and PerSecond, Beats.Failed.Total, and Cost's per-beat and percent
-// figures. Every ratio is 0 when its denominator is.
+// figures, as measure.Stats computes them for the window's delivered
+// beats. Every ratio is 0 when its denominator is.
 func (r *Report) Derive() {
 	r.Schema = Schema
 	b := &r.Beats
 	f := &b.Failed
 	f.Total = f.NotFound + f.Code + f.Timeout + f.Transport
-	b.DeliveredPct = ratio(100*float64(b.OK), b.Expected)
-	secs := r.Window.Length.Seconds()
-	b.PerSecond = ratio(float64(b.OK), secs)
 	c := &r.Cost
-	c.CPUPerBeat = ratio(float64(c.CPU.Nanoseconds()), float64(b.OK))
-	c.CPUPercent = ratio(100*c.CPU.Seconds(), secs)
-	c.AllocsPerBeat = ratio(float64(c.Allocs), float64(b.OK))
+	st := measure.Stats{Elapsed: r.Window.Length, Beats: b.OK, Expected: b.Expected, CPU: c.CPU, Allocs: c.Allocs}
+	b.DeliveredPct = 100 * st.FiredPerExpected()
+	b.PerSecond = st.BeatsPerSecond()
+	c.CPUPerBeat = st.CPUPerBeat()
+	c.CPUPercent = st.CPUPercent()
+	c.AllocsPerBeat = st.AllocsPerBeat()
 }
 
 // ratio returns a/b, or 0 when b is not positive.

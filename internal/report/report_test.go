@@ -210,7 +210,17 @@ func TestWriteText(t *testing.T) {
 }
 
 func TestFormat(t *testing.T) {
-	assert.Equal(t, "12.3ms", Duration(12_345_678))
+	for d, want := range map[time.Duration]string{
+		0:                               "0s",
+		1500 * time.Nanosecond:          "1.5µs",
+		5_571_123 * time.Nanosecond:     "5.571ms",
+		12_345_678 * time.Nanosecond:    "12.3ms",
+		2345 * time.Millisecond:         "2.345s",
+		5_993_912_345 * time.Nanosecond: "5.994s",
+		12345 * time.Millisecond:        "12.3s",
+	} {
+		assert.Equal(t, want, Duration(d), "%d", d)
+	}
 	assert.Equal(t, "512 B", Bytes(512))
 	assert.Equal(t, "1.5 KiB", Bytes(1536))
 	assert.Equal(t, "212 MiB", Bytes(212<<20))

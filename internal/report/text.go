@@ -23,12 +23,12 @@ func WriteText(w io.Writer, r *Report) error {
 	t.latency(r)
 	t.cost(r)
 	if s := r.Server; s != nil {
-		t.head("", "beats", "not found", "registered", "healthy", "unhealthy")
+		t.row("", "beats", "not found", "registered", "healthy", "unhealthy")
 		t.row("Server", strconv.FormatUint(s.Beats, 10), strconv.FormatUint(s.NotFound, 10),
 			strconv.FormatUint(s.Registrations, 10), strconv.Itoa(s.Healthy), strconv.Itoa(s.Unhealthy))
 	}
 	if g := r.Registrations; g != nil && *g != (Registrations{}) {
-		t.head("", "failed", "re-reg ok", "re-reg fail")
+		t.row("", "failed", "re-reg ok", "re-reg fail")
 		t.row("Registrations", strconv.FormatUint(g.Failed, 10), strconv.FormatUint(g.Reregistered, 10),
 			strconv.FormatUint(g.ReregisterFailed, 10))
 	}
@@ -74,21 +74,21 @@ func (t *table) intro(r *Report) {
 // beats writes the beat counts and, with a reactor, the failures by kind.
 func (t *table) beats(r *Report) {
 	b := r.Beats
-	t.head("", "expected", "sent", "ok", "failed", "delivered", "beats/s")
+	t.row("", "expected", "sent", "ok", "failed", "delivered", "beats/s")
 	t.row("Beats", Count(b.Expected), strconv.FormatUint(b.Sent, 10), strconv.FormatUint(b.OK, 10),
 		strconv.FormatUint(b.Failed.Total, 10), strconv.FormatFloat(b.DeliveredPct, 'f', 2, 64)+"%", Count(b.PerSecond))
 	if r.SendLatency == nil {
 		return
 	}
 	f := b.Failed
-	t.head("", "20404", "other code", "timeout", "transport", "light")
+	t.row("", "20404", "other code", "timeout", "transport", "light")
 	t.row("Beats by kind", strconv.FormatUint(f.NotFound, 10), strconv.FormatUint(f.Code, 10),
 		strconv.FormatUint(f.Timeout, 10), strconv.FormatUint(f.Transport, 10), strconv.FormatUint(b.Light, 10))
 }
 
 // latency writes the percentiles of send latency and lateness.
 func (t *table) latency(r *Report) {
-	t.head("", "p50", "p90", "p99", "p99.9", "max")
+	t.row("", "p50", "p90", "p99", "p99.9", "max")
 	if l := r.SendLatency; l != nil {
 		t.row("Send latency", l.cells()...)
 	}
@@ -108,7 +108,7 @@ func (t *table) cost(r *Report) {
 		add = Duration(r.Window.Add)
 		mem = Count(c.BytesPerInstance) + " B"
 	}
-	t.head("", "CPU/beat", "CPU", "allocs/beat", "mem/inst", "RSS", "add time")
+	t.row("", "CPU/beat", "CPU", "allocs/beat", "mem/inst", "RSS", "add time")
 	t.row("Cost", Duration(time.Duration(c.CPUPerBeat)), strconv.FormatFloat(c.CPUPercent, 'f', 1, 64)+"%",
 		strconv.FormatFloat(c.AllocsPerBeat, 'f', 3, 64), mem, Bytes(c.RSS), add)
 }
@@ -141,9 +141,6 @@ func (t *table) printf(format string, args ...any) {
 		_, t.err = fmt.Fprintf(t.w, format, args...)
 	}
 }
-
-// head writes a heading row.
-func (t *table) head(label string, cells ...string) { t.row(label, cells...) }
 
 // row writes one row.
 func (t *table) row(label string, cells ...string) {
