@@ -74,11 +74,7 @@ func startE2EReactor(mode transport.Mode) e2eStartFunc {
 		if err != nil {
 			return nil, err
 		}
-		services := beatload.Services(beatload.DefaultServices)
-		infos := make([]*reactor.BeatInfo, n)
-		for i := range infos {
-			infos[i] = beatload.Instance(i, services, period)
-		}
+		infos := population(n, period)
 		if err := registerAll(context.Background(), tr, infos, e2eRegisterWorkers); err != nil {
 			_ = tr.Close()
 			return nil, err
@@ -105,15 +101,18 @@ func startE2EReactor(mode transport.Mode) e2eStartFunc {
 	}
 }
 
-// e2eScenario is one end-to-end measurement.
-type e2eScenario struct {
-	instances int
-	period    time.Duration
-	warmup    time.Duration
-	window    time.Duration
+// population returns instances 0 to n-1 of beatload's population, over
+// beatload.DefaultServices services, each beating every period.
+func population(n int, period time.Duration) []*reactor.BeatInfo {
+	services := beatload.Services(beatload.DefaultServices)
+	infos := make([]*reactor.BeatInfo, n)
+	for i := range infos {
+		infos[i] = beatload.Instance(i, services, period)
+	}
+	return infos
 }
 
-// e2eResult is what an e2eScenario measured. Client and server share the
+// e2eResult is what a scenario measured end to end by runE2E. Client and server share the
 // process, so CPU and memory figures are of both.
 type e2eResult struct {
 	add              time.Duration // registering every instance (and, for the reactor, adding it)
@@ -129,13 +128,13 @@ type e2eResult struct {
 	sendP99          time.Duration // p99 of SendBeats calls since the reactor started
 }
 
-// run measures one end-to-end way: start a nacostest server answering
+// runE2E measures one end-to-end way under the scenario: start a nacostest server answering
 // clientBeatInterval = period (unhealthy after 3 periods, removed after 6:
 // the Nacos 15 s and 30 s at 5 s); GC and read the heap; start the
 // instances, timing it; GC and read the heap again; let them beat for the
 // warm-up; then take the server's counters and process CPU time over the
 // window; stop the instances and the server.
-func (sc e2eScenario) run(start e2eStartFunc, dir string) (r e2eResult, err error) {
+func (sc scenario) runE2E(start e2eStartFunc, dir string) (r e2eResult, err error) {
 	srv, err := nacostest.Start(nacostest.Config{
 		ClientBeatInterval: sc.period,
 		UnhealthyAfter:     3 * sc.period,
@@ -225,10 +224,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 	if err != nil {
 		b.Fatal(fmt.Errorf("-sdksizes: %w", err))
 	}
-	window := *windowFlag
-	if window <= 0 {
-		window = 2 * *periodFlag
-	}
+	window := steadyWindow(*windowFlag, *periodFlag)
 	for _, w := range e2eWays() {
 		b.Run(w.name, func(b *testing.B) {
 			ns := sizes
@@ -237,8 +233,8 @@ func BenchmarkEndToEnd(b *testing.B) {
 			}
 			for _, n := range ns {
 				b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
-					sc := e2eScenario{instances: n, period: *periodFlag, warmup: *periodFlag, window: window}
-					r, err := sc.run(w.start, b.TempDir())
+					sc := scenario{instances: n, period: *periodFlag, warmup: *periodFlag, window: window}
+					r, err := sc.runE2E(w.start, b.TempDir())
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -14,7 +14,6 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/beatwheel/beatwheel/internal/beatload"
 	"github.com/beatwheel/beatwheel/internal/measure"
 	"github.com/beatwheel/beatwheel/reactor"
 	"github.com/beatwheel/beatwheel/transport"
@@ -245,11 +244,7 @@ func tpServer(cfg tpConfig) (*nacostest.Server, []*reactor.BeatInfo, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	services := beatload.Services(beatload.DefaultServices)
-	infos := make([]*reactor.BeatInfo, cfg.instances)
-	for i := range infos {
-		infos[i] = beatload.Instance(i, services, reactor.DefaultPeriod)
-	}
+	infos := population(cfg.instances, reactor.DefaultPeriod)
 	tr, err := transport.New(transport.Config{Servers: []string{srv.Addr()}})
 	if err == nil {
 		err = registerAll(context.Background(), tr, infos, e2eRegisterWorkers)

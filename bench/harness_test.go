@@ -28,8 +28,6 @@ func TestHarness(t *testing.T) {
 			assert.Positive(t, st.CPUPerBeat())
 			assert.Positive(t, r.bytesPerInstance)
 			assert.Positive(t, r.add)
-			assert.LessOrEqual(t, st.P50(), st.P99())
-			assert.LessOrEqual(t, st.P99(), st.MaxLate())
 			assert.Less(t, st.P50(), sc.period, "median beat less than a period late")
 		})
 	}
@@ -67,10 +65,10 @@ func TestEndToEnd(t *testing.T) {
 	// Ten periods in the window: the SDK's beats come in one burst per
 	// period (they follow the registrations, not spread), so a window of a
 	// few periods counts one burst too many or too few.
-	sc := e2eScenario{instances: 200, period: 250 * time.Millisecond, warmup: 250 * time.Millisecond, window: 2500 * time.Millisecond}
+	sc := scenario{instances: 200, period: 250 * time.Millisecond, warmup: 250 * time.Millisecond, window: 2500 * time.Millisecond}
 	for _, w := range e2eWays() {
 		t.Run(w.name, func(t *testing.T) {
-			r, err := sc.run(w.start, t.TempDir())
+			r, err := sc.runE2E(w.start, t.TempDir())
 			require.NoError(t, err)
 			require.Positive(t, r.delivered)
 			low := 0.9

@@ -21,7 +21,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/beatwheel/beatwheel/internal/beatload"
 	"github.com/beatwheel/beatwheel/reactor"
 	"github.com/beatwheel/beatwheel/transport/nacostest"
 )
@@ -213,11 +212,7 @@ func startNacosSDK(addr string, n int, period time.Duration, dir string) (*e2eLo
 	if err != nil {
 		return nil, fmt.Errorf("nacos-sdk-go: %w", err)
 	}
-	services := beatload.Services(beatload.DefaultServices)
-	infos := make([]*reactor.BeatInfo, n)
-	for i := range infos {
-		infos[i] = beatload.Instance(i, services, period)
-	}
+	infos := population(n, period)
 	goroutines := runtime.NumGoroutine()
 	registered := make([]bool, n)
 	err = forEach(n, sdkWorkers, func(i int) error {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/beatwheel/beatwheel/internal/beatload"
 	"github.com/beatwheel/beatwheel/internal/measure"
-	"github.com/beatwheel/beatwheel/wheel"
 )
 
 // startReactor keeps beats alive through the whole engine: a
@@ -15,9 +14,7 @@ import (
 // Its B/instance is all-in: BeatInfo, IP string, key, map entry, slot and
 // wheel entry; its add-ms includes building the BeatInfos.
 func startReactor(n int, period time.Duration, m *measure.Meter) (func(), error) {
-	l, err := beatload.StartReactor(func(h wheel.Handler) (wheel.Scheduler, error) {
-		return wheel.New(wheel.Config{}, h)
-	}, beatload.Config{Instances: n, Period: period, Meter: m})
+	l, err := beatload.StartReactor(newWheel, beatload.Config{Instances: n, Period: period, Meter: m})
 	if err != nil {
 		return nil, err
 	}
@@ -30,9 +27,7 @@ func startReactor(n int, period time.Duration, m *measure.Meter) (func(), error)
 // when it is added, and a replacement reuses a removed entry's memory, so
 // this row shows what churn does to that placement.
 func startReactorReplaced(n int, period time.Duration, m *measure.Meter) (func(), error) {
-	l, err := beatload.StartReactor(func(h wheel.Handler) (wheel.Scheduler, error) {
-		return wheel.New(wheel.Config{}, h)
-	}, beatload.Config{Instances: n, Period: period, Meter: m})
+	l, err := beatload.StartReactor(newWheel, beatload.Config{Instances: n, Period: period, Meter: m})
 	if err != nil {
 		return nil, err
 	}

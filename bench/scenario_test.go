@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beatwheel/beatwheel/internal/beatload"
 	"github.com/beatwheel/beatwheel/internal/measure"
 )
 
@@ -23,10 +24,26 @@ var (
 // startFunc is one way of keeping beats alive: it starts n instances, each
 // beating every period with its first beat spread over one period (instance
 // i at beatload.Phase(period, i, n): uniform, in scattered order), every
-// beat going through beatload.Beat into m. It returns once all n are
+// beat going through beatload.Beat into m. The reactor ways are the
+// exception to the phases: the Reactor places each instance's first beat
+// by a hash of its key (uniform and scattered too, but not
+// beatload.Phase). It returns once all n are
 // started, with a stop function that returns once no beat can fire any more
 // and every goroutine it started is ending.
 type startFunc func(n int, period time.Duration, m *measure.Meter) (stop func(), err error)
+
+// startOn returns the way of keeping beats alive through beatload on the
+// scheduler newSched builds: the ways that differ only in their scheduler
+// share it, each file naming its own.
+func startOn(newSched beatload.NewScheduler) startFunc {
+	return func(n int, period time.Duration, m *measure.Meter) (func(), error) {
+		l, err := beatload.Start(newSched, beatload.Config{Instances: n, Period: period, Meter: m})
+		if err != nil {
+			return nil, err
+		}
+		return l.Stop, nil
+	}
+}
 
 // way names a startFunc.
 type way struct {
@@ -50,7 +67,8 @@ func ways() []way {
 }
 
 // scenario is one measurement: how many instances, how often they beat, and
-// how long to warm up and measure.
+// how long to warm up and measure. run measures a way of keeping beats
+// alive under it, runE2E (endtoend_test.go) an end-to-end way.
 type scenario struct {
 	instances int
 	period    time.Duration
@@ -108,6 +126,15 @@ func (r result) report(b *testing.B) {
 	b.ReportMetric(ms(r.add), "add-ms")
 }
 
+// steadyWindow is the steady window to measure: window, or two periods
+// when window is not positive (the -window flag's default).
+func steadyWindow(window, period time.Duration) time.Duration {
+	if window <= 0 {
+		return 2 * period
+	}
+	return window
+}
+
 // ms converts d to fractional milliseconds.
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
@@ -137,10 +164,7 @@ func BenchmarkKeepAlive(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	window := *windowFlag
-	if window <= 0 {
-		window = 2 * *periodFlag
-	}
+	window := steadyWindow(*windowFlag, *periodFlag)
 	for _, w := range ways() {
 		b.Run(w.name, func(b *testing.B) {
 			for _, n := range sizes {

@@ -29,9 +29,9 @@ func wakeups(period, window time.Duration) (perWakeup, perSecond time.Duration, 
 }
 
 // BenchmarkWakeup measures what one goroutine waking on a timer costs the
-// process, at our wheel's default tick and two longer ones. It is the
-// fixed cost per second that dominates CPU per beat at small instance
-// counts: run it beside BenchmarkKeepAlive to read those rows.
+// process, at our wheel's default tick (10 ms) and a longer one (50 ms).
+// It is the fixed cost per second that dominates CPU per beat at small
+// instance counts: run it beside BenchmarkKeepAlive to read those rows.
 func BenchmarkWakeup(b *testing.B) {
 	for _, period := range []time.Duration{10 * time.Millisecond, 50 * time.Millisecond} {
 		b.Run(fmt.Sprintf("every=%v", period), func(b *testing.B) {

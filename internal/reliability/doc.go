@@ -25,5 +25,6 @@
 //
 //	go test ./internal/reliability -long -timeout 30m
 //
-// or with BEATWHEEL_LONG=1 in the environment. See README-section.md.
+// or with BEATWHEEL_LONG=1 in the environment. See the "Reliability"
+// section of the repository's README.md.
 package reliability

@@ -77,9 +77,7 @@ func TestSlowAndBrokenServer(t *testing.T) {
 			before := st.r.Stats()
 			srvBefore := st.srv.Counters()
 			statusBefore, responseBefore := st.dec.status.Load(), st.dec.response.Load()
-			st.dec.mu.Lock()
-			regBefore := st.dec.registerErrs
-			st.dec.mu.Unlock()
+			regBefore := st.dec.registerErrors()
 			require.NoError(t, st.srv.SetFaults(ph.faults))
 			time.Sleep(phase)
 			require.NoError(t, st.srv.SetFaults(nacostest.Faults{}))
@@ -91,14 +89,7 @@ func TestSlowAndBrokenServer(t *testing.T) {
 				deadline = deadline.Add(2 * period)
 			}
 			time.Sleep(time.Until(deadline))
-			st.dec.mu.Lock()
-			stale := 0
-			for _, b := range st.infos {
-				if !st.dec.lastOK[b].After(cleared) {
-					stale++
-				}
-			}
-			st.dec.mu.Unlock()
+			stale := st.dec.staleSince(st.infos, cleared)
 			assert.Zero(t, stale, "instances not accepted again within 2 periods of the faults clearing")
 			after := st.r.Stats()
 			ph.check(t, before, after)
@@ -106,9 +97,7 @@ func TestSlowAndBrokenServer(t *testing.T) {
 			c := st.srv.Counters()
 			if ph.exact {
 				// Registrations fail too; the decorator counts them.
-				st.dec.mu.Lock()
-				re := st.dec.registerErrs
-				st.dec.mu.Unlock()
+				re := st.dec.registerErrors()
 				assert.Equal(t, c.Errors-srvBefore.Errors, st.dec.status.Load()-statusBefore+uint64(re.status-regBefore.status),
 					"each 500 the server answered is one failed beat or registration")
 				assert.Equal(t, c.Malformed-srvBefore.Malformed, st.dec.response.Load()-responseBefore+uint64(re.response-regBefore.response),
@@ -127,9 +116,7 @@ func TestSlowAndBrokenServer(t *testing.T) {
 	c := st.srv.Counters()
 	s := st.checkCounts()
 	d := st.dec
-	d.mu.Lock()
-	re := d.registerErrs
-	d.mu.Unlock()
+	re := d.registerErrors()
 	// No 500 or malformed answer is seen twice (pipelined beats are never
 	// retried); a reset may discard answers queued before it.
 	assert.LessOrEqual(t, d.status.Load()+uint64(re.status), c.Errors, "500s seen vs answered")
@@ -174,15 +161,12 @@ func TestOversizedBodies(t *testing.T) {
 		}
 		ctx.SetBodyString(okBody)
 	})
-	client, err := transport.New(transport.Config{Servers: []string{ts.addr}, Mode: transport.ModePipeline,
-		MaxResponseBodySize: maxBody, ReadTimeout: time.Second})
-	require.NoError(t, err)
-	dec := newCounting(client)
+	st := &stack{t: t}
+	st.start(transport.Config{Servers: []string{ts.addr}, Mode: transport.ModePipeline,
+		MaxResponseBodySize: maxBody, ReadTimeout: time.Second},
+		reactor.Config{MinInterval: period})
+	dec := st.dec
 	dec.track = true
-	r, err := reactor.New(reactor.Config{Transport: dec, MinInterval: period})
-	require.NoError(t, err)
-	st := &stack{t: t, client: client, dec: dec, r: r}
-	t.Cleanup(st.close)
 	st.add(n, period)
 	time.Sleep(2 * period)
 	oversize.Store(true)
@@ -190,14 +174,7 @@ func TestOversizedBodies(t *testing.T) {
 	oversize.Store(false)
 	cleared := time.Now()
 	time.Sleep(3 * period)
-	dec.mu.Lock()
-	stale := 0
-	for _, b := range st.infos {
-		if !dec.lastOK[b].After(cleared) {
-			stale++
-		}
-	}
-	dec.mu.Unlock()
+	stale := dec.staleSince(st.infos, cleared)
 	assert.Zero(t, stale, "instances not accepted again after the oversized answers stopped")
 	st.close()
 	s := st.checkCounts()

@@ -13,21 +13,14 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/beatwheel/beatwheel/internal/beatload"
 	"github.com/beatwheel/beatwheel/reactor"
 	"github.com/beatwheel/beatwheel/transport"
 	"github.com/beatwheel/beatwheel/transport/nacostest"
 )
 
-// instance returns the i-th test instance: 50 services, distinct IPs.
-func instance(i int, period time.Duration) *reactor.BeatInfo {
-	return &reactor.BeatInfo{
-		ServiceName: fmt.Sprintf("DEFAULT_GROUP@@rel-%d", i%50),
-		IP:          fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255),
-		Port:        8080,
-		Weight:      1,
-		Period:      period,
-	}
-}
+// testServices is how many services the test instances are spread over.
+const testServices = 50
 
 // counting is a reactor.Transport decorator that counts what the Reactor
 // hands to, and gets back from, the real transport: the independent tally
@@ -142,6 +135,28 @@ func (c *counting) Deregister(ctx context.Context, b *reactor.BeatInfo) error {
 	return c.next.Deregister(ctx, b)
 }
 
+// registerErrors returns a copy of the Register failures counted so far,
+// by kind.
+func (c *counting) registerErrors() struct{ status, response, conn, other int } {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.registerErrs
+}
+
+// staleSince returns how many of infos have had no beat accepted (CodeOK)
+// after t. It needs track set.
+func (c *counting) staleSince(infos []*reactor.BeatInfo, t time.Time) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	stale := 0
+	for _, b := range infos {
+		if !c.lastOK[b].After(t) {
+			stale++
+		}
+	}
+	return stale
+}
+
 // registers returns the start times of every Register call so far.
 func (c *counting) registers() []time.Time {
 	c.mu.Lock()
@@ -183,18 +198,28 @@ func newStack(t *testing.T, scfg nacostest.Config, tcfg transport.Config, rcfg r
 	srv, err := nacostest.Start(scfg)
 	require.NoError(t, err)
 	st.srv = srv
+	// Registered before start's: runs after the Reactor is closed, on
+	// whatever server the test left in st.srv.
+	t.Cleanup(func() { _ = st.srv.Close() })
 	tcfg.Servers = []string{srv.Addr()}
+	st.start(tcfg, rcfg)
+	return st
+}
+
+// start starts the client with tcfg (Servers set by the caller) and the
+// Reactor with rcfg beating through it, wrapped in counting. The client
+// and the Reactor are closed at cleanup, Reactor first; st.srv, if any, is
+// the caller's to close.
+func (st *stack) start(tcfg transport.Config, rcfg reactor.Config) {
+	st.t.Helper()
+	var err error
 	st.client, err = transport.New(tcfg)
-	require.NoError(t, err)
+	require.NoError(st.t, err)
 	st.dec = newCounting(st.client)
 	rcfg.Transport = st.dec
 	st.r, err = reactor.New(rcfg)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		st.close()
-		_ = st.srv.Close()
-	})
-	return st
+	require.NoError(st.t, err)
+	st.t.Cleanup(st.close)
 }
 
 // close stops the Reactor, then the client: every count is final after it.
@@ -207,11 +232,13 @@ func (st *stack) close() {
 	_ = st.client.Close()
 }
 
-// add adds n instances beating every period.
+// add adds instances 0 to n-1 of beatload's population (over testServices
+// services, distinct keys), beating every period.
 func (st *stack) add(n int, period time.Duration) {
 	st.t.Helper()
+	services := beatload.Services(testServices)
 	for i := range n {
-		b := instance(i, period)
+		b := beatload.Instance(i, services, period)
 		require.NoError(st.t, st.r.Add(b))
 		st.infos = append(st.infos, b)
 	}

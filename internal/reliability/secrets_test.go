@@ -112,15 +112,11 @@ func TestSecretsNeverLeak(t *testing.T) {
 	var stacks []*stack
 	for _, pw := range []string{password, wrong} {
 		for _, mode := range []transport.Mode{transport.ModePipeline, transport.ModeHostClient} {
-			client, err := transport.New(transport.Config{Servers: []string{srv.Addr()}, Mode: mode,
-				Username: user, Password: pw, ReadTimeout: time.Second, Logger: logs.logger()})
-			require.NoError(t, err)
-			dec := newCounting(client)
-			dec.keepErrs = true
-			r, err := reactor.New(reactor.Config{Transport: dec, MinInterval: period, Logger: logs.logger()})
-			require.NoError(t, err)
-			st := &stack{t: t, srv: srv, client: client, dec: dec, r: r}
-			t.Cleanup(st.close)
+			st := &stack{t: t, srv: srv}
+			st.start(transport.Config{Servers: []string{srv.Addr()}, Mode: mode,
+				Username: user, Password: pw, ReadTimeout: time.Second, Logger: logs.logger()},
+				reactor.Config{MinInterval: period, Logger: logs.logger()})
+			st.dec.keepErrs = true
 			st.add(n, period)
 			stacks = append(stacks, st)
 		}
