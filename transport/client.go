@@ -4,9 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"log/slog"
 	"net"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,7 +20,6 @@ import (
 // concurrent use. Make it with New and release it with Close.
 type Client struct {
 	cfg    Config
-	log    *slog.Logger
 	prefix []string // per server: "http://host:port/nacos"
 	hcs    []*fasthttp.HostClient
 	pipes  [][]*pconn // ModePipeline: per server, Conns connections
@@ -59,12 +58,9 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{cfg: cfg, log: cfg.Logger}
+	c := &Client{cfg: cfg}
 	c.encoders.New = func() any { return new(encoder) }
 	c.batches.New = newBatch
-	if c.log == nil {
-		c.log = slog.New(slog.DiscardHandler)
-	}
 	if _, err := rand.Read(c.reqIDPrefix[:]); err != nil {
 		return nil, err
 	}
@@ -108,8 +104,8 @@ func New(cfg Config) (*Client, error) {
 
 // SendBeats sends beats[i] and stores the answer in results[i]. In
 // ModePipeline, beats not yet written when ctx is done fail with ctx's
-// error; written ones get their answer or their connection's error, at
-// most ReadTimeout later.
+// error; written ones get their answer or their connection's error, each
+// within ReadTimeout of the reader's last read from the connection.
 func (c *Client) SendBeats(ctx context.Context, beats []reactor.Beat, results []reactor.BeatResult) {
 	results = results[:len(beats)]
 	if len(beats) == 0 {
@@ -143,6 +139,7 @@ func failAll(results []reactor.BeatResult, err error) {
 
 func (c *Client) sendHostClient(ctx context.Context, beats []reactor.Beat, results []reactor.BeatResult, token string) {
 	e := c.encoders.Get().(*encoder)
+	p := c.parsers.Get()
 	req := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
 	for i, bt := range beats {
@@ -156,10 +153,11 @@ func (c *Client) sendHostClient(ctx context.Context, beats []reactor.Beat, resul
 			results[i] = reactor.BeatResult{Err: c.netError("beat", srv, err, false)}
 			continue
 		}
-		results[i] = parseBeatResponse(&c.parsers, resp.StatusCode(), resp.Body())
+		results[i] = parseBeatResponse(p, resp.StatusCode(), resp.Body())
 	}
 	fasthttp.ReleaseResponse(resp)
 	fasthttp.ReleaseRequest(req)
+	c.parsers.Put(p)
 	c.encoders.Put(e)
 }
 
@@ -187,11 +185,7 @@ func (c *Client) fillBeatRequest(req *fasthttp.Request, e *encoder, srv int, bt 
 	req.Reset()
 	e.uri = append(e.uri[:0], c.prefix[srv]...)
 	e.uri = append(e.uri, beatPath...)
-	order := beatOrder
-	if token != "" {
-		order = beatTokenOrder
-	}
-	e.uri = e.appendQuery(e.uri, order, bt.Info, c.cfg.Namespace, token)
+	e.uri = e.appendQuery(e.uri, beatParams(token), bt.Info, c.cfg.Namespace, token)
 	req.SetRequestURIBytes(e.uri)
 	req.Header.SetMethod(fasthttp.MethodPut)
 	c.setNacosHeaders(req, e)
@@ -308,17 +302,17 @@ func (c *Client) token(ctx context.Context) (string, error) {
 	now = time.Now()
 	if err != nil {
 		if t != nil && now.Before(t.expireAt) {
-			c.log.Warn("nacos token refresh failed; using the current token until it expires", "error", err)
+			c.cfg.Logger.Warn("nacos token refresh failed; using the current token until it expires", "error", err)
 			t2 := *t
 			t2.retryAt = now.Add(time.Second)
 			c.tok.Store(&t2)
 			return t.token, nil
 		}
-		c.log.Error("nacos login failed", "error", err)
+		c.cfg.Logger.Error("nacos login failed", "error", err)
 		return "", err
 	}
 	c.tok.Store(&tokenInfo{token: res.token, refreshAt: now.Add(res.ttl - res.ttl/10), expireAt: now.Add(res.ttl)})
-	c.log.Info("nacos login", "username", c.cfg.Username, "ttl", res.ttl)
+	c.cfg.Logger.Info("nacos login", "username", c.cfg.Username, "ttl", res.ttl)
 	return res.token, nil
 }
 
@@ -379,7 +373,7 @@ type authError struct {
 func (e *authError) Error() string {
 	s := ErrAuth.Error() + " at " + e.server
 	if e.status != 0 {
-		s += ": HTTP " + itoa(e.status)
+		s += ": HTTP " + strconv.Itoa(e.status)
 	}
 	if e.err != nil {
 		s += ": " + e.err.Error()
@@ -392,30 +386,6 @@ func (e *authError) Unwrap() []error {
 		return []error{ErrAuth}
 	}
 	return []error{ErrAuth, e.err}
-}
-
-func itoa(n int) string { return string(appendInt(nil, n)) }
-
-func appendInt(dst []byte, n int) []byte {
-	var tmp [20]byte
-	i := len(tmp)
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	for {
-		i--
-		tmp[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			break
-		}
-	}
-	if neg {
-		i--
-		tmp[i] = '-'
-	}
-	return append(dst, tmp[i:]...)
 }
 
 // netError is a failed exchange with a server. It wraps ErrTimeout,
@@ -432,14 +402,16 @@ func (e *netError) Error() string {
 func (e *netError) Unwrap() []error { return []error{e.kind, e.err} }
 
 // netError classifies err from server srv and, for a connection error,
-// moves the client to the next server (unless quiet).
+// moves the client to the next server (unless quiet). err comes from
+// net, crypto/tls or fasthttp, or is one of this package's unexported
+// errors: never ErrClosed (session.kill filters it) nor ErrBodyTooLarge.
 func (c *Client) netError(op string, srv int, err error, quiet bool) error {
 	var ne net.Error
 	kind := ErrConnection
 	switch {
-	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrClosed):
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		return err
-	case errors.Is(err, fasthttp.ErrBodyTooLarge) || errors.Is(err, ErrBodyTooLarge):
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
 		kind = ErrBodyTooLarge
 	case errors.Is(err, fasthttp.ErrTimeout) || errors.Is(err, fasthttp.ErrDialTimeout) ||
 		errors.Is(err, fasthttp.ErrNoFreeConns) ||
@@ -461,7 +433,7 @@ func (c *Client) failover(srv int, cause error) {
 	}
 	next := (srv + 1) % n
 	if c.cur.CompareAndSwap(uint32(srv), uint32(next)) {
-		c.log.Warn("nacos server failed; moving to the next", "from", c.cfg.Servers[srv],
+		c.cfg.Logger.Warn("nacos server failed; moving to the next", "from", c.cfg.Servers[srv],
 			"to", c.cfg.Servers[next], "error", cause)
 	}
 }

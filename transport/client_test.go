@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -47,7 +48,7 @@ func TestConfig(t *testing.T) {
 		require.NoError(t, c.Close())
 	}
 	assert.Equal(t, "Mode(7)", Mode(7).String())
-	for _, s := range []string{"", "pipe", "host client"} {
+	for _, s := range []string{"", "pipe", "host client", "x"} {
 		_, err := ParseMode(s)
 		assert.ErrorIs(t, err, ErrConfig, s)
 	}
@@ -65,8 +66,6 @@ func TestConfig(t *testing.T) {
 	m, err := ParseMode("pipeline")
 	require.NoError(t, err)
 	assert.Equal(t, "pipeline", m.String())
-	_, err = ParseMode("x")
-	assert.ErrorIs(t, err, ErrConfig)
 }
 
 func TestConcurrentBeats(t *testing.T) {
@@ -122,7 +121,7 @@ func TestPipelineReset(t *testing.T) {
 		for k := 0; ; k++ {
 			if first && k == 10 {
 				for j := 0; j < 3; j++ {
-					_, _ = io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Length: "+itoa(len(okBeat))+"\r\n\r\n"+okBeat)
+					_ = writeAnswer(conn, okBeat)
 				}
 				conn.(*net.TCPConn).SetLinger(0)
 				return
@@ -131,7 +130,7 @@ func TestPipelineReset(t *testing.T) {
 				return
 			}
 			if !first {
-				_, _ = io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Length: "+itoa(len(okBeat))+"\r\n\r\n"+okBeat)
+				_ = writeAnswer(conn, okBeat)
 			}
 		}
 	})
@@ -238,7 +237,7 @@ func TestAuth(t *testing.T) {
 				return
 			}
 			n := logins.Add(1)
-			ctx.SetBodyString(`{"accessToken":"tok-SECRET-` + itoa(int(n)) + `","tokenTtl":1}`)
+			ctx.SetBodyString(`{"accessToken":"tok-SECRET-` + strconv.Itoa(int(n)) + `","tokenTtl":1}`)
 			return
 		}
 		lastToken.Store(string(ctx.QueryArgs().Peek("accessToken")))
@@ -402,4 +401,47 @@ func TestPipelineServerResetsAtOnce(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestPipelineRequestIDs: every pipelined beat carries its own RequestId,
+// increasing on each connection.
+func TestPipelineRequestIDs(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	var conns atomic.Int32
+	rs := newRawServer(t, func(conn net.Conn) {
+		conns.Add(1)
+		br := bufio.NewReader(conn)
+		var req fasthttp.Request
+		last := ""
+		for {
+			if err := req.Read(br); err != nil {
+				return
+			}
+			id := string(req.Header.Peek("RequestId"))
+			mu.Lock()
+			// The prefix is zero: the id's hex ends with the counter.
+			if assert.Len(t, id, 36) && assert.Greater(t, id, last) {
+				assert.False(t, seen[id], id)
+			}
+			seen[id] = true
+			mu.Unlock()
+			last = id
+			if writeAnswer(conn, okBeat) != nil {
+				return
+			}
+		}
+	})
+	c := newClient(t, Config{Servers: []string{rs.addr}, Mode: ModePipeline, Conns: 2})
+	c.reqIDPrefix = [16]byte{}
+	beats := testBeats(100)
+	res := make([]reactor.BeatResult, len(beats))
+	for range 3 {
+		c.SendBeats(bg(), beats, res)
+		for _, r := range res {
+			require.NoError(t, r.Err)
+		}
+	}
+	assert.Len(t, seen, 300)
+	assert.EqualValues(t, 2, conns.Load())
 }

@@ -84,8 +84,10 @@ type Config struct {
 	// one connection and not yet answered; a writer waits for answers
 	// beyond it. Default 1024.
 	MaxInflightPerConn int
-	// ReadTimeout bounds the wait for each answer; WriteTimeout bounds each
-	// write and each dial. Default 5 s each.
+	// ReadTimeout bounds the wait for each answer. WriteTimeout bounds each
+	// write, each dial with its TLS handshake, and the wait for a free
+	// HostClient connection (ModeHostClient's beats; Register, Deregister
+	// and login in either mode). Default 5 s each.
 	ReadTimeout, WriteTimeout time.Duration
 	// MaxResponseBodySize caps an answer's body; a longer one is an error
 	// wrapping ErrBodyTooLarge. Default 64 KiB.
@@ -155,6 +157,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.MaxResponseBodySize == 0 {
 		cfg.MaxResponseBodySize = DefaultMaxResponseBodySize
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return cfg, nil
 }

@@ -92,6 +92,15 @@ var (
 	deregisterTokOrder = []param{pNamespace, pPort, pCluster, pIP, pEphemeral, pServiceName, pToken}
 )
 
+// beatParams returns the parameter order of a beat sent with token ("" for
+// none).
+func beatParams(token string) []param {
+	if token != "" {
+		return beatTokenOrder
+	}
+	return beatOrder
+}
+
 // encoder holds the scratch space of one request's encoding. Not safe for
 // concurrent use; the client pools them.
 type encoder struct {
@@ -367,11 +376,7 @@ func (e *encoder) appendBeatWire(dst []byte, c *Client, host string, bt reactor.
 	dst = append(dst, "PUT "...)
 	dst = append(dst, c.cfg.ContextPath...)
 	dst = append(dst, beatPath...)
-	order := beatOrder
-	if token != "" {
-		order = beatTokenOrder
-	}
-	dst = e.appendQuery(dst, order, bt.Info, c.cfg.Namespace, token)
+	dst = e.appendQuery(dst, beatParams(token), bt.Info, c.cfg.Namespace, token)
 	dst = append(dst, " HTTP/1.1\r\nHost: "...)
 	dst = append(dst, host...)
 	dst = append(dst, "\r\nClient-Version: "+javaClientVersion+

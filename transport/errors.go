@@ -15,14 +15,19 @@ var (
 	// ErrAuth reports a failed Nacos login. Its messages never hold the
 	// password or a token.
 	ErrAuth = errors.New("transport: nacos login failed")
-	// ErrTimeout is wrapped by read, write and dial timeouts.
+	// ErrTimeout is wrapped by read, write and dial timeouts, and by
+	// fasthttp.ErrNoFreeConns: no HostClient connection came free within
+	// Config.WriteTimeout.
 	ErrTimeout = errors.New("transport: timeout")
 	// ErrBodyTooLarge reports an answer longer than
 	// Config.MaxResponseBodySize.
 	ErrBodyTooLarge = errors.New("transport: response body too large")
 	// ErrConnection is wrapped by errors of a connection that broke or could
 	// not be made (refused, reset, closed by the server). The client moves
-	// to the next server after one.
+	// to the next server after one, except when the server closed a
+	// pipelined connection in an orderly way: after an answer with
+	// "Connection: close", or with no beat in flight (EOF on an idle
+	// connection).
 	ErrConnection = errors.New("transport: connection error")
 )
 
@@ -43,10 +48,16 @@ func (e *StatusError) Error() string {
 }
 
 func newStatusError(status int, body []byte) *StatusError {
+	return &StatusError{Status: status, Body: excerpt(body)}
+}
+
+// excerpt returns the start of body, at most maxErrBody bytes, to keep in
+// an error.
+func excerpt(body []byte) string {
 	if len(body) > maxErrBody {
 		body = body[:maxErrBody]
 	}
-	return &StatusError{Status: status, Body: string(body)}
+	return string(body)
 }
 
 // ResponseError is a 200 answer whose body does not parse.
@@ -66,8 +77,5 @@ func (e *ResponseError) Error() string {
 func (e *ResponseError) Unwrap() error { return e.Err }
 
 func newResponseError(body []byte, err error) *ResponseError {
-	if len(body) > maxErrBody {
-		body = body[:maxErrBody]
-	}
-	return &ResponseError{Body: string(body), Err: err}
+	return &ResponseError{Body: excerpt(body), Err: err}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -27,11 +28,6 @@ func TestMain(m *testing.M) {
 		// outlives Shutdown by up to 10 s, and a process-wide date ticker.
 		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*workerPool).Start.func2"),
 		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.updateServerDate.func1"),
-		// fasthttp.PipelineClient (the benchmark baseline) has no Close.
-		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*pipelineConnClient).worker"),
-		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*pipelineConnClient).reader"),
-		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*pipelineConnClient).writer"),
-		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*TCPDialer).tcpAddrsClean"),
 	)
 }
 
@@ -41,7 +37,6 @@ const okBeat = `{"clientBeatInterval":5000,"code":10200,"lightBeatEnabled":true}
 type testServer struct {
 	addr string
 	srv  *fasthttp.Server
-	ln   net.Listener
 	done chan struct{}
 }
 
@@ -49,7 +44,7 @@ func newTestServer(t testing.TB, h fasthttp.RequestHandler) *testServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	ts := &testServer{addr: ln.Addr().String(), ln: ln, done: make(chan struct{}),
+	ts := &testServer{addr: ln.Addr().String(), done: make(chan struct{}),
 		srv: &fasthttp.Server{Handler: h, DisableHeaderNamesNormalizing: true, Concurrency: 1 << 16}}
 	go func() { defer close(ts.done); _ = ts.srv.Serve(ln) }()
 	t.Cleanup(ts.Close)
@@ -155,9 +150,14 @@ func captureOne(c net.Conn, body string) ([]byte, error) {
 		return nil, err
 	}
 	raw := rec.Bytes()[:rec.Len()-br.Buffered()]
-	_, err := io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "+
-		itoa(len(body))+"\r\n\r\n"+body)
-	return raw, err
+	return raw, writeAnswer(c, body)
+}
+
+// writeAnswer writes a raw HTTP 200 answer with a JSON body to w.
+func writeAnswer(w io.Writer, body string) error {
+	_, err := io.WriteString(w, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "+
+		strconv.Itoa(len(body))+"\r\n\r\n"+body)
+	return err
 }
 
 // logCapture is a slog handler that keeps every record's text.

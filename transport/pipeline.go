@@ -12,6 +12,7 @@ import (
 
 	"github.com/beatwheel/beatwheel/reactor"
 	"github.com/valyala/fasthttp"
+	"github.com/valyala/fastjson"
 )
 
 // How ModePipeline works.
@@ -112,8 +113,11 @@ func (c *Client) sendPipelined(ctx context.Context, beats []reactor.Beat, result
 
 // pconn is one pipelined connection slot to a server.
 type pconn struct {
-	c    *Client
-	srv  int
+	c   *Client
+	srv int
+	// addr is c.cfg.Servers[srv], kept here because the writer puts it in
+	// every beat's Host header: a field load rather than an indexed lookup
+	// through the Client per beat.
 	addr string
 
 	mu     sync.Mutex
@@ -217,7 +221,7 @@ func (s *session) kill(err error, failover bool) {
 		c := s.p.c
 		if !errors.Is(err, ErrClosed) {
 			err = c.netError("beat", s.p.srv, err, !failover)
-			c.log.Warn("nacos connection broken", "server", s.p.addr, "inflight", s.n.Load(), "error", err)
+			c.cfg.Logger.Warn("nacos connection broken", "server", s.p.addr, "inflight", s.n.Load(), "error", err)
 		}
 		s.err = err
 		close(s.dead)
@@ -289,6 +293,10 @@ func (s *session) stopWriter() {
 func (s *session) writeSegment(e *encoder, buf *[]byte, seg segment) bool {
 	b := seg.b
 	c := s.p.c
+	// One atomic add reserves the segment's request ids: beat i gets
+	// last-(hi-1-i). Ids stay unique and, on this connection, increasing;
+	// those of beats that end up not written are skipped.
+	last := c.reqID.Add(uint64(seg.hi - seg.lo))
 	for i := seg.lo; i < seg.hi; i++ {
 		select {
 		case <-b.done:
@@ -322,7 +330,7 @@ func (s *session) writeSegment(e *encoder, buf *[]byte, seg segment) bool {
 		if s.n.Add(1) == 1 {
 			s.conn.SetReadDeadline(time.Now().Add(c.cfg.ReadTimeout))
 		}
-		*buf = e.appendBeatWire(*buf, c, s.p.addr, beat, token, c.reqID.Add(1))
+		*buf = e.appendBeatWire(*buf, c, s.p.addr, beat, token, last-uint64(seg.hi-1-i))
 		if len(*buf) >= flushAt && !s.flush(buf) {
 			b.fail(i+1, seg.hi, s.err)
 			return false
@@ -346,8 +354,11 @@ func (s *session) reader() {
 	c := s.p.c
 	defer c.wg.Done()
 	br := bufio.NewReaderSize(s.conn, readBufSize)
-	var resp fasthttp.Response
-	for !s.readOne(br, &resp) {
+	var (
+		resp   fasthttp.Response
+		parser fastjson.Parser // the session's, reused for every answer
+	)
+	for !s.readOne(br, &resp, &parser) {
 	}
 	// Fail what is in flight until the writer can push no more.
 	for {
@@ -369,7 +380,7 @@ func (s *session) reader() {
 
 // readOne reads one answer and completes its entry. It returns true once
 // the session is dead.
-func (s *session) readOne(br *bufio.Reader, resp *fasthttp.Response) (dead bool) {
+func (s *session) readOne(br *bufio.Reader, resp *fasthttp.Response, parser *fastjson.Parser) (dead bool) {
 	c := s.p.c
 	if _, err := br.Peek(1); err != nil {
 		// EOF with nothing in flight is a server closing an idle
@@ -389,7 +400,7 @@ func (s *session) readOne(br *bufio.Reader, resp *fasthttp.Response) (dead bool)
 		en.b.finish(en.i, reactor.BeatResult{Err: s.err})
 		return true
 	}
-	r := parseBeatResponse(&c.parsers, resp.StatusCode(), resp.Body())
+	r := parseBeatResponse(parser, resp.StatusCode(), resp.Body())
 	closing := resp.ConnectionClose()
 	switch {
 	case s.n.Add(-1) == 0:

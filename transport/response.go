@@ -20,14 +20,13 @@ var (
 // parseBeatResponse turns one answer to a beat into a BeatResult, as the
 // Java BeatReactor reads it: code defaults to 10200 when absent,
 // clientBeatInterval (ms) counts only when above 0, lightBeatEnabled is
-// false unless true. It allocates nothing for a well-formed answer.
-func parseBeatResponse(parsers *fastjson.ParserPool, status int, body []byte) reactor.BeatResult {
+// false unless true. It allocates nothing for a well-formed answer. p is
+// the caller's: results hold nothing of it, so it may be reused at once.
+func parseBeatResponse(p *fastjson.Parser, status int, body []byte) reactor.BeatResult {
 	if status != 200 {
 		return reactor.BeatResult{Err: newStatusError(status, body)}
 	}
-	p := parsers.Get()
 	r, err := parseBeatJSON(p, body)
-	parsers.Put(p)
 	if err != nil {
 		return reactor.BeatResult{Err: newResponseError(body, err)}
 	}

@@ -68,7 +68,7 @@ var bearerPrefix = []byte("Bearer ")
 // login answers POST /nacos/v1/auth/login and /nacos/v1/auth/users/login.
 func (s *Server) login(ctx *fasthttp.RequestCtx, st *counterStripe) {
 	if !ctx.IsPost() {
-		writeText(ctx, fasthttp.StatusMethodNotAllowed, "Request method '"+string(ctx.Method())+"' not supported")
+		methodNotAllowed(ctx)
 		return
 	}
 	if s.cfg.Username != "" {

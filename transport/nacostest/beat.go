@@ -16,7 +16,7 @@ func (s *Server) beat(ctx *fasthttp.RequestCtx, st *counterStripe) {
 	if b := param(ctx, "port"); len(b) > 0 {
 		var ok bool
 		if port, ok = parsePort(b); !ok {
-			writeText(ctx, fasthttp.StatusBadRequest, badPort(b))
+			writeText(ctx, fasthttp.StatusBadRequest, badNumber(b))
 			return
 		}
 	}
@@ -52,7 +52,7 @@ func (s *Server) beat(ctx *fasthttp.RequestCtx, st *counterStripe) {
 		if beat == nil {
 			sh.mu.Unlock()
 			st.notFound.Add(1)
-			s.writeBeat(ctx, s.beatMs, codeNotFound)
+			writeJSON(ctx, s.notFoundAnswer)
 			return
 		}
 		// Nacos 1.4 registers the instance a full beat describes.
@@ -69,7 +69,7 @@ func (s *Server) beat(ctx *fasthttp.RequestCtx, st *counterStripe) {
 	if interval == 0 {
 		interval = s.beatMs
 	}
-	s.writeBeat(ctx, interval, codeOK)
+	s.writeBeatOK(ctx, interval)
 }
 
 // instanceFromBeat builds the instance a full beat describes: weight 1 and

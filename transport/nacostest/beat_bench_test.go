@@ -124,3 +124,55 @@ func serveRaw(tb testing.TB, s *Server, raw []byte) int {
 }
 
 func atomicAdd(p *uint64) uint64 { return atomic.AddUint64(p, 1) }
+
+// TestLightBeatAllocs: a light beat allocates nothing, whether its answer
+// is one built at Start (known instance with no interval of its own,
+// unknown instance) or formatted for an instance with its own interval.
+func TestLightBeatAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	s := start(t, Config{})
+	for i := range 2 {
+		if code := serveRaw(t, s, rawBeat(i, true)); code != fasthttp.StatusOK {
+			t.Fatalf("register by beat: status %d", code)
+		}
+	}
+	// Instance 1 (10.0.0.1) has an interval of its own.
+	key := appendKey(nil, []byte(defaultNamespace), []byte(defaultGroup+groupSep+"svc"),
+		[]byte(defaultCluster), []byte("10.0.0.1"), 8080)
+	sh := s.store.shardFor(key)
+	sh.mu.Lock()
+	sh.m[string(key)].setMetadata(map[string]string{metaBeatInterval: "3000"})
+	sh.mu.Unlock()
+	for _, tc := range []struct {
+		i    int
+		want string
+	}{
+		{0, beatOK},
+		{1, `{"clientBeatInterval":3000,"code":10200,"lightBeatEnabled":true}`},
+		{2, beatNotFound},
+	} {
+		var ctx fasthttp.RequestCtx
+		var rd bytes.Reader
+		br := bufio.NewReader(&rd)
+		raw := rawBeat(tc.i, false)
+		run := func() {
+			rd.Reset(raw)
+			br.Reset(&rd)
+			ctx.Request.Reset()
+			ctx.Response.Reset()
+			if err := ctx.Request.Read(br); err != nil {
+				t.Fatal(err)
+			}
+			s.handle(&ctx)
+		}
+		run()
+		if got := string(ctx.Response.Body()); got != tc.want {
+			t.Fatalf("answer %s, want %s", got, tc.want)
+		}
+		if n := testing.AllocsPerRun(100, run); n != 0 {
+			t.Errorf("%s: %.1f allocs per light beat", tc.want, n)
+		}
+	}
+}

@@ -77,6 +77,12 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		writeText(ctx, fasthttp.StatusNotFound, "not found")
 		return
 	}
+	methodNotAllowed(ctx)
+}
+
+// methodNotAllowed answers a request whose method the path does not take,
+// as Spring does.
+func methodNotAllowed(ctx *fasthttp.RequestCtx) {
 	writeText(ctx, fasthttp.StatusMethodNotAllowed, "Request method '"+string(ctx.Method())+"' not supported")
 }
 
@@ -160,7 +166,9 @@ func parsePort(b []byte) (int, bool) {
 	return p, true
 }
 
-func badPort(b []byte) string {
+// badNumber is the message of a 400 answer to a numeric parameter b that
+// does not parse, as Java's NumberFormatException words it.
+func badNumber(b []byte) string {
 	return "caused: For input string: \"" + string(b) + "\";"
 }
 
@@ -184,22 +192,37 @@ func writeText(ctx *fasthttp.RequestCtx, status int, msg string) {
 	ctx.SetBodyString(msg)
 }
 
-// writeBeat answers a beat; code is 10200 or 20404 (which carries no
-// lightBeatEnabled, as in Nacos).
-func (s *Server) writeBeat(ctx *fasthttp.RequestCtx, intervalMs int64, code int) {
-	var buf [96]byte
-	b := append(buf[:0], `{"clientBeatInterval":`...)
-	b = strconv.AppendInt(b, intervalMs, 10)
-	b = append(b, `,"code":`...)
-	b = strconv.AppendInt(b, int64(code), 10)
+// appendBeatAnswer appends the JSON answer to a beat; code is 10200 or
+// 20404 (which carries no lightBeatEnabled, as in Nacos).
+func appendBeatAnswer(dst []byte, intervalMs int64, code int, light bool) []byte {
+	dst = append(dst, `{"clientBeatInterval":`...)
+	dst = strconv.AppendInt(dst, intervalMs, 10)
+	dst = append(dst, `,"code":`...)
+	dst = strconv.AppendInt(dst, int64(code), 10)
 	if code == codeOK {
-		b = append(b, `,"lightBeatEnabled":`...)
-		b = strconv.AppendBool(b, s.light)
+		dst = append(dst, `,"lightBeatEnabled":`...)
+		dst = strconv.AppendBool(dst, light)
 	}
-	b = append(b, '}')
+	return append(dst, '}')
+}
+
+// writeBeatOK answers a beat of a known instance whose interval is
+// intervalMs: with the answer built at Start unless the instance has an
+// interval of its own.
+func (s *Server) writeBeatOK(ctx *fasthttp.RequestCtx, intervalMs int64) {
+	if intervalMs == s.beatMs {
+		writeJSON(ctx, s.okAnswer)
+		return
+	}
+	var buf [96]byte
+	writeJSON(ctx, appendBeatAnswer(buf[:0], intervalMs, codeOK, s.light))
+}
+
+// writeJSON answers 200 with body, which it copies.
+func writeJSON(ctx *fasthttp.RequestCtx, body []byte) {
 	ctx.SetStatusCode(fasthttp.StatusOK)
 	ctx.SetContentType(contentJSON)
-	ctx.SetBody(b)
+	ctx.SetBody(body)
 }
 
 const (

@@ -37,7 +37,7 @@ func readInstanceKey(dst []byte, ctx *fasthttp.RequestCtx) ([]byte, string) {
 	}
 	port, ok := parsePort(portB)
 	if !ok {
-		return dst, badPort(portB)
+		return dst, badNumber(portB)
 	}
 	cluster := param(ctx, "clusterName")
 	if len(cluster) == 0 {
@@ -88,7 +88,7 @@ func readRegisterParams(ctx *fasthttp.RequestCtx) (registerParams, string) {
 	if w := param(ctx, "weight"); len(w) > 0 {
 		f, err := strconv.ParseFloat(string(w), 64)
 		if err != nil {
-			return p, "caused: For input string: \"" + string(w) + "\";"
+			return p, badNumber(w)
 		}
 		if !(f >= 0 && f <= maxWeight) {
 			return p, "caused: instance format invalid: weight " + string(w) + " is outside [0, 10000];"

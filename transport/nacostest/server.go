@@ -34,6 +34,8 @@ type Server struct {
 	// Answer settings, fixed at Start.
 	beatMs         int64
 	light          bool
+	okAnswer       []byte // to a beat of a known instance with no interval of its own
+	notFoundAnswer []byte // to a light beat of an unknown instance
 	unhealthyAfter int64
 	removeAfter    int64
 
@@ -66,6 +68,8 @@ func Start(cfg Config) (*Server, error) {
 		done:           make(chan struct{}),
 		conns:          make(map[net.Conn]struct{}),
 	}
+	s.okAnswer = appendBeatAnswer(nil, s.beatMs, codeOK, s.light)
+	s.notFoundAnswer = appendBeatAnswer(nil, s.beatMs, codeNotFound, s.light)
 	s.faults.Store(newFaultSet(cfg.Faults))
 	s.tokens.init()
 	s.http = &fasthttp.Server{

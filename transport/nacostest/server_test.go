@@ -3,6 +3,7 @@ package nacostest
 import (
 	"crypto/tls"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -34,7 +35,7 @@ func TestStartValidatesConfig(t *testing.T) {
 		{"negative Latency", Config{Faults: Faults{Latency: -1}}},
 		{"ErrorRate above 1", Config{Faults: Faults{ErrorRate: 1.1}}},
 		{"ResetRate negative", Config{Faults: Faults{ResetRate: -0.5}}},
-		{"MalformedRate NaN", Config{Faults: Faults{MalformedRate: nan()}}},
+		{"MalformedRate NaN", Config{Faults: Faults{MalformedRate: math.NaN()}}},
 		{"rates above 1 together", Config{Faults: Faults{ErrorRate: 0.5, ResetRate: 0.3, MalformedRate: 0.3}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -49,8 +50,6 @@ func TestStartValidatesConfig(t *testing.T) {
 		assert.NotErrorIs(t, err, ErrConfig)
 	})
 }
-
-func nan() float64 { var z float64; return z / z }
 
 func TestStartDefaults(t *testing.T) {
 	s := start(t, Config{})
@@ -79,7 +78,13 @@ func TestCloseIsIdempotentAndLeaksNothing(t *testing.T) {
 	defer half.Close()
 	_, err = half.Write([]byte("PUT /nacos/v1/ns/instance/beat HTTP/1.1\r\nHost: x\r\n"))
 	require.NoError(t, err)
-	require.Eventually(t, func() bool { return s.Counters().Requests >= 1 }, time.Second, time.Millisecond)
+	// Close must find all three connections (idle, the client's keep-alive
+	// one, half) being served.
+	require.Eventually(t, func() bool {
+		s.connMu.Lock()
+		defer s.connMu.Unlock()
+		return len(s.conns) == 3
+	}, time.Second, time.Millisecond)
 
 	require.NoError(t, s.Close())
 	require.NoError(t, s.Close())
@@ -110,8 +115,6 @@ func TestTLS(t *testing.T) {
 		assert.NotEqual(t, http.StatusOK, a.status)
 	}
 }
-
-// selfSigned makes a certificate for 127.0.0.1 and a pool that trusts it.
 
 func TestConcurrentBeats(t *testing.T) {
 	s := start(t, Config{CheckInterval: time.Millisecond})

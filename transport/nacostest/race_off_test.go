@@ -1,0 +1,5 @@
+//go:build !race
+
+package nacostest
+
+const raceEnabled = false
