@@ -138,10 +138,8 @@ func failAll(results []reactor.BeatResult, err error) {
 }
 
 func (c *Client) sendHostClient(ctx context.Context, beats []reactor.Beat, results []reactor.BeatResult, token string) {
-	e := c.encoders.Get().(*encoder)
+	e, req, resp := c.acquire()
 	p := c.parsers.Get()
-	req := fasthttp.AcquireRequest()
-	resp := fasthttp.AcquireResponse()
 	for i, bt := range beats {
 		if err := ctx.Err(); err != nil {
 			failAll(results[i:], err)
@@ -155,9 +153,20 @@ func (c *Client) sendHostClient(ctx context.Context, beats []reactor.Beat, resul
 		}
 		results[i] = parseBeatResponse(p, resp.StatusCode(), resp.Body())
 	}
+	c.parsers.Put(p)
+	c.release(e, req, resp)
+}
+
+// acquire takes an encoder, a request and a response from their pools for
+// one exchange with the server; release gives them back.
+func (c *Client) acquire() (*encoder, *fasthttp.Request, *fasthttp.Response) {
+	return c.encoders.Get().(*encoder), fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+}
+
+// release returns what acquire took.
+func (c *Client) release(e *encoder, req *fasthttp.Request, resp *fasthttp.Response) {
 	fasthttp.ReleaseResponse(resp)
 	fasthttp.ReleaseRequest(req)
-	c.parsers.Put(p)
 	c.encoders.Put(e)
 }
 
@@ -229,12 +238,8 @@ func (c *Client) instanceCall(ctx context.Context, op, method string, b *reactor
 	if err != nil {
 		return err
 	}
-	e := c.encoders.Get().(*encoder)
-	defer c.encoders.Put(e)
-	req := fasthttp.AcquireRequest()
-	defer fasthttp.ReleaseRequest(req)
-	resp := fasthttp.AcquireResponse()
-	defer fasthttp.ReleaseResponse(resp)
+	e, req, resp := c.acquire()
+	defer c.release(e, req, resp)
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -320,12 +325,8 @@ func (c *Client) token(ctx context.Context) (string, error) {
 // one, until one accepts. Errors wrap ErrAuth and hold neither password
 // nor token.
 func (c *Client) login(ctx context.Context) (loginResult, error) {
-	e := c.encoders.Get().(*encoder)
-	defer c.encoders.Put(e)
-	req := fasthttp.AcquireRequest()
-	defer fasthttp.ReleaseRequest(req)
-	resp := fasthttp.AcquireResponse()
-	defer fasthttp.ReleaseResponse(resp)
+	e, req, resp := c.acquire()
+	defer c.release(e, req, resp)
 	first := int(c.cur.Load())
 	var last error
 	for k := range c.hcs {
