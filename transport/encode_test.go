@@ -155,7 +155,7 @@ func TestGolden(t *testing.T) {
 			c := newClient(t, cfg)
 			c.reqIDPrefix = [16]byte{0xde, 0xad, 0xbe, 0xef}
 			if tt.auth {
-				c.tok.Store(&tokenInfo{token: "TOKEN", refreshAt: farFuture, expireAt: farFuture})
+				c.auth.tok.Store(&tokenInfo{token: "TOKEN", refreshAt: farFuture, expireAt: farFuture})
 			}
 			var err error
 			if tt.call == nil { // login

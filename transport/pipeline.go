@@ -154,7 +154,7 @@ func (p *pconn) submit(seg segment) {
 		var err error
 		if s, err = p.dial(seg.b.ctx); err != nil {
 			p.mu.Unlock()
-			seg.b.fail(seg.lo, seg.hi, p.c.netError("dial", p.srv, err, false))
+			seg.b.fail(seg.lo, seg.hi, p.c.exchangeError("dial", p.srv, err))
 			return
 		}
 		p.s = s
@@ -220,7 +220,10 @@ func (s *session) kill(err error, failover bool) {
 	s.killOnce.Do(func() {
 		c := s.p.c
 		if !errors.Is(err, ErrClosed) {
-			err = c.netError("beat", s.p.srv, err, !failover)
+			err = c.netError("beat", s.p.srv, err)
+			if failover && errors.Is(err, ErrConnection) {
+				c.failover(s.p.srv, err)
+			}
 			c.cfg.Logger.Warn("nacos connection broken", "server", s.p.addr, "inflight", s.n.Load(), "error", err)
 		}
 		s.err = err
