@@ -226,22 +226,25 @@ func (c *Client) do(ctx context.Context, srv int, req *fasthttp.Request, resp *f
 }
 
 // Register registers the ephemeral instance b describes:
-// POST {ContextPath}/v1/ns/instance. On a connection error it tries the
-// next server once.
+// POST {ContextPath}/v1/ns/instance. It first checks b as Reactor.Add does,
+// with b.Validate (which also fills b's defaults): when b is invalid it
+// sends nothing and returns Validate's error, wrapping reactor.ErrIP,
+// reactor.ErrPort, reactor.ErrServiceName, …. On a connection error it
+// tries the next server once.
 func (c *Client) Register(ctx context.Context, b *reactor.BeatInfo) error {
 	return c.instanceCall(ctx, "register", fasthttp.MethodPost, b)
 }
 
 // Deregister removes the instance b describes:
-// DELETE {ContextPath}/v1/ns/instance. On a connection error it tries the
-// next server once.
+// DELETE {ContextPath}/v1/ns/instance. It checks b as Register does. On a
+// connection error it tries the next server once.
 func (c *Client) Deregister(ctx context.Context, b *reactor.BeatInfo) error {
 	return c.instanceCall(ctx, "deregister", fasthttp.MethodDelete, b)
 }
 
 func (c *Client) instanceCall(ctx context.Context, op, method string, b *reactor.BeatInfo) error {
-	if b == nil {
-		return reactor.ErrNilBeat
+	if err := b.Validate(); err != nil {
+		return err
 	}
 	if c.closed.Load() {
 		return ErrClosed

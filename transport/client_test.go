@@ -405,3 +405,35 @@ func TestCloseEndsHostClientCalls(t *testing.T) {
 	}
 	assert.ErrorIs(t, <-regDone, ErrClosed)
 }
+
+// TestRegisterValidates: Register and Deregister check their BeatInfo as
+// Reactor.Add does and send nothing, not even a login, when it is invalid.
+func TestRegisterValidates(t *testing.T) {
+	var n atomic.Int64
+	ts := newTestServer(t, func(ctx *fasthttp.RequestCtx) { n.Add(1); nacosHandler(ctx) })
+	for _, tt := range []struct {
+		name   string
+		change func(*reactor.BeatInfo)
+		want   error
+	}{
+		{"IP out of range", func(b *reactor.BeatInfo) { b.IP = "999.1.1.1" }, reactor.ErrIP},
+		{"hostname", func(b *reactor.BeatInfo) { b.IP = "localhost" }, reactor.ErrIP},
+		{"port 0", func(b *reactor.BeatInfo) { b.Port = 0 }, reactor.ErrPort},
+		{"space in service", func(b *reactor.BeatInfo) { b.ServiceName = "my svc" }, reactor.ErrServiceName},
+		{"space in cluster", func(b *reactor.BeatInfo) { b.Cluster = "a b" }, reactor.ErrCluster},
+	} {
+		for _, mode := range modes {
+			c := newClient(t, Config{Servers: []string{ts.addr}, Mode: mode, Username: "nacos", Password: "pw"})
+			b := testInfo(0)
+			tt.change(b)
+			assert.ErrorIs(t, c.Register(bg(), b), tt.want, "%s %s register", tt.name, mode)
+			assert.ErrorIs(t, c.Deregister(bg(), b), tt.want, "%s %s deregister", tt.name, mode)
+			// Reactor.Add refuses it with the same error.
+			assert.ErrorIs(t, b.Validate(), tt.want)
+		}
+	}
+	assert.Zero(t, n.Load(), "no request reached the server")
+	c := newClient(t, Config{Servers: []string{ts.addr}, Username: "nacos", Password: "pw"})
+	require.NoError(t, c.Register(bg(), testInfo(0)))
+	assert.EqualValues(t, 2, n.Load(), "a valid instance: a login and the registration")
+}
