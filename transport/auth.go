@@ -50,6 +50,7 @@ type auth struct {
 	failures int       // failed logins in a row
 	retryAt  time.Time // no login before this, after a failure
 	lastErr  error     // the last failed login's error
+	closed   bool      // set by Close: no more logins
 }
 
 // tokenInfo is a token and when to refresh it. It is never changed once
@@ -129,6 +130,11 @@ func (c *Client) awaitLogin(ctx context.Context, now time.Time) (string, error) 
 // waits for. c.auth.mu is held.
 func (c *Client) startLogin() *loginRun {
 	run := &loginRun{done: make(chan struct{})}
+	if c.auth.closed { // Close may be waiting for the goroutines already
+		run.err = ErrClosed
+		close(run.done)
+		return run
+	}
 	c.auth.run = run
 	c.wg.Add(1)
 	go c.runLogin(run)
@@ -163,7 +169,9 @@ func (c *Client) runLogin(run *loginRun) {
 			valid = true
 		}
 		run.err = err
-		c.loginFailed(err, valid)
+		if !errors.Is(err, ErrClosed) {
+			c.loginFailed(err, valid)
+		}
 	}
 	a.run = nil
 	close(run.done)

@@ -342,3 +342,33 @@ func TestParseLogin(t *testing.T) {
 		assert.Equal(t, loginResult{token: "t", ttl: tt.ttl}, res, tt.body)
 	}
 }
+
+// TestCloseDuringLogin: Close ends a login that hangs at the server, and
+// the send waiting for it fails with ErrClosed.
+func TestCloseDuringLogin(t *testing.T) {
+	s := newAuthServer(t)
+	for _, mode := range modes {
+		t.Run(mode.String(), func(t *testing.T) {
+			s.hold(t)
+			cfg := s.config(mode, nil)
+			cfg.ReadTimeout = 30 * time.Second
+			clk := newFakeClock()
+			c := newClockedClient(t, cfg, clk)
+			s.attempts.Store(0)
+			res := make([]reactor.BeatResult, 3)
+			done := make(chan struct{})
+			go func() { defer close(done); c.SendBeats(bg(), testBeats(3), res) }()
+			<-s.entered
+			require.NoError(t, c.Close())
+			<-done
+			for i := range res {
+				assert.ErrorIs(t, res[i].Err, ErrClosed, i)
+			}
+			assert.Zero(t, c.stats.loginFailures.Load(), "a login Close ended is no failure")
+			clk.Add(MaxLoginBackoff)
+			_, err := c.token(bg())
+			assert.ErrorIs(t, err, ErrClosed)
+			assert.EqualValues(t, 1, s.attempts.Load(), "no login after Close")
+		})
+	}
+}

@@ -309,6 +309,9 @@ func (c *Client) Close() error {
 	}
 	c.cancel()
 	c.conns.closeAll()
+	c.auth.mu.Lock()
+	c.auth.closed = true // no login starts from here on
+	c.auth.mu.Unlock()
 	for _, pcs := range c.pipes {
 		for _, p := range pcs {
 			p.close()
