@@ -141,41 +141,45 @@ func (c *Client) startLogin() *loginRun {
 	return run
 }
 
-// runLogin logs in, stores the outcome and ends run.
+// runLogin logs in, stores the outcome and ends run. It counts and logs
+// the outcome outside the lock (sends due for refresh take it) and before
+// ending run (so a caller that waited for run sees it counted).
 func (c *Client) runLogin(run *loginRun) {
 	defer c.wg.Done()
 	start := c.now() // the token's life counts from before the request
 	res, err := c.login(c.ctx)
 	a := &c.auth
 	a.mu.Lock()
+	valid := false // after a failure: a token is still usable meanwhile
 	if err == nil {
 		ttl := res.ttl
 		a.tok.Store(&tokenInfo{token: res.token, refreshAt: start.Add(ttl - ttl/10), expireAt: start.Add(ttl)})
 		a.failures, a.retryAt, a.lastErr = 0, time.Time{}, nil
 		run.token = res.token
-		c.loggedIn(ttl)
 	} else {
 		a.failures++
 		now := c.now()
 		a.retryAt = now.Add(loginBackoff(a.failures))
 		a.lastErr = err
-		valid := false
 		if t := a.tok.Load(); t != nil && now.Before(t.expireAt) {
 			// Keep the token; the next refresh comes after the backoff,
-			// and until then sends need not look at the lock.
+			// and until then sends need not take the lock.
 			t2 := *t
 			t2.refreshAt = a.retryAt
 			a.tok.Store(&t2)
 			valid = true
 		}
 		run.err = err
-		if !errors.Is(err, ErrClosed) {
-			c.loginFailed(err, valid)
-		}
 	}
 	a.run = nil
-	close(run.done)
 	a.mu.Unlock()
+	switch {
+	case err == nil:
+		c.loggedIn(res.ttl)
+	case !errors.Is(err, ErrClosed):
+		c.loginFailed(err, valid)
+	}
+	close(run.done)
 }
 
 // loginBackoff is the wait after the given number of failed logins in a
