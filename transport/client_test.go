@@ -32,7 +32,7 @@ func TestConfig(t *testing.T) {
 		{Servers: []string{"h:1"}, ContextPath: "/na cos"}, {Servers: []string{"h:1"}, ContextPath: "/nacos#"},
 		{Servers: []string{"h:1"}, Mode: -1}, {Servers: []string{"h:1"}, MaxInflightPerConn: -1},
 		{Servers: []string{"h:1"}, ReadTimeout: -time.Second}, {Servers: []string{"h:1"}, WriteTimeout: -1},
-		{Servers: []string{"h:1"}, MaxResponseBodySize: -1},
+		{Servers: []string{"h:1"}, MaxResponseBodySize: -1}, {Servers: []string{"h:1"}, FailoverInterval: -1},
 	} {
 		c, err := New(cfg)
 		assert.ErrorIs(t, err, ErrConfig, "%+v", cfg)
@@ -61,6 +61,7 @@ func TestConfig(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, DefaultPipelineConns, c.cfg.Conns)
 	assert.Equal(t, "/nacos", c.cfg.ContextPath)
+	assert.Equal(t, DefaultFailoverInterval, c.cfg.FailoverInterval)
 	require.NoError(t, c.Close())
 	m, err := ParseMode("pipeline")
 	require.NoError(t, err)
