@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -22,12 +23,13 @@ import (
 
 // Flags of BenchmarkBeatPath, after -args or alongside -bench:
 //
-//	go test -run '^$' -bench BeatPath -benchtime=1x -count=3 -instances=100000 -window=10s
+//	go test -run '^$' -bench BeatPath -benchtime=1x -rounds=3 -instances=100000 -window=10s
 var (
 	instancesFlag = flag.Int("instances", 100_000, "instances the reactor beats for")
 	periodFlag    = flag.Duration("period", time.Second, "beat period of every instance")
 	windowFlag    = flag.Duration("window", 10*time.Second, "length of the steady window measured, after one period of warm-up")
 	scrapeFlag    = flag.Duration("scrape-every", time.Second, "time between two scrapes of the collector row")
+	roundsFlag    = flag.Int("rounds", 1, "rounds of the two rows, run alternately")
 )
 
 // beatPath is one run of a Reactor with the no-op transport, scraped
@@ -41,10 +43,10 @@ type beatPath struct {
 // beatPathResult is what a beatPath run measured over its steady window.
 type beatPathResult struct {
 	steady measure.Stats
-	// scrapes is the number of scrapes in the window; scrapeTime their
-	// wall-clock time and scrapeAllocs their heap allocations, in all.
+	// scrapes is the number of scrapes in the window; scrapeCPU their CPU
+	// time and scrapeAllocs their heap allocations, in all.
 	scrapes      int
-	scrapeTime   time.Duration
+	scrapeCPU    time.Duration
 	scrapeAllocs uint64
 }
 
@@ -52,31 +54,39 @@ type beatPathResult struct {
 type scrapeTally struct {
 	mu     sync.Mutex
 	n      int
-	took   time.Duration
+	cpu    time.Duration
 	allocs uint64
 }
 
 func (s *scrapeTally) get() (int, time.Duration, uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.n, s.took, s.allocs
+	return s.n, s.cpu, s.allocs
 }
 
 // scrape serves one GET /metrics from h, as Prometheus would, and tallies
-// its time and allocations. The beat path allocates nothing, so the heap
-// allocations while it runs are its own.
+// its CPU time (the calling thread's, so call it locked to its thread; the
+// wall-clock time where the system has no per-thread CPU time) and its
+// heap allocations (the process's while it runs: the beat path allocates
+// none).
 func (s *scrapeTally) scrape(h http.Handler) error {
-	a0, t0 := measure.Mallocs(), time.Now()
+	a0 := measure.Mallocs()
+	c0, perThread := threadCPU()
+	t0 := time.Now()
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
-	took, allocs := time.Since(t0), measure.Mallocs()-a0
+	cpu := time.Since(t0)
+	if c1, ok := threadCPU(); ok && perThread {
+		cpu = c1 - c0
+	}
+	allocs := measure.Mallocs() - a0
 	if rec.Code != http.StatusOK || rec.Body.Len() == 0 {
 		return fmt.Errorf("scrape: status %d, %d bytes", rec.Code, rec.Body.Len())
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.n++
-	s.took += took
+	s.cpu += cpu
 	s.allocs += allocs
 	return nil
 }
@@ -105,6 +115,8 @@ func (p beatPath) run() (beatPathResult, error) {
 		scraper.Add(1)
 		go func() {
 			defer scraper.Done()
+			runtime.LockOSThread() // for threadCPU
+			defer runtime.UnlockOSThread()
 			tick := time.NewTicker(p.scrapeEvery)
 			defer tick.Stop()
 			for {
@@ -129,16 +141,20 @@ func (p beatPath) run() (beatPathResult, error) {
 	scraper.Wait()
 
 	res.steady = measure.Between(s0, s1, p.instances, p.period)
-	res.scrapes, res.scrapeTime, res.scrapeAllocs = n1-n0, t1-t0, a1-a0
+	res.scrapes, res.scrapeCPU, res.scrapeAllocs = n1-n0, t1-t0, a1-a0
 	return res, scrapeErr
 }
 
-// report hands r to the benchmark framework. allocs/beat counts every heap
-// allocation in the process; beat-allocs/beat leaves out the scrapes',
-// which is what the beat path allocates.
+// report hands r to the benchmark framework. ns/beat and allocs/beat count
+// the whole process's CPU time and heap allocations; beat-ns/beat and
+// beat-allocs/beat leave out the scrapes', which is what the beat path
+// costs.
 func (r beatPathResult) report(b *testing.B) {
 	b.ReportMetric(0, "ns/op")
 	b.ReportMetric(r.steady.CPUPerBeat(), "ns/beat")
+	if beats := r.steady.Beats; beats > 0 {
+		b.ReportMetric(float64(r.steady.CPU-r.scrapeCPU)/float64(beats), "beat-ns/beat")
+	}
 	b.ReportMetric(r.steady.BeatsPerSecond(), "beats/s")
 	b.ReportMetric(r.steady.FiredPerExpected(), "fired/expected")
 	b.ReportMetric(float64(r.steady.P99())/float64(time.Millisecond), "p99-late-ms")
@@ -148,7 +164,7 @@ func (r beatPathResult) report(b *testing.B) {
 	}
 	b.ReportMetric(float64(r.scrapes), "scrapes")
 	if r.scrapes > 0 {
-		b.ReportMetric(float64(r.scrapeTime.Microseconds())/float64(r.scrapes), "µs/scrape")
+		b.ReportMetric(float64(r.scrapeCPU.Microseconds())/float64(r.scrapes), "cpu-µs/scrape")
 		b.ReportMetric(float64(r.scrapeAllocs)/float64(r.scrapes), "allocs/scrape")
 	}
 }
@@ -156,22 +172,28 @@ func (r beatPathResult) report(b *testing.B) {
 // BenchmarkBeatPath runs a Reactor (no-op transport, default wheel) bare,
 // then with a ReactorCollector registered and scraped through promhttp
 // every -scrape-every, in the same process: the rows' ns/beat and
-// beat-allocs/beat show what the collector adds to the beat path. Each row
-// takes a period of warm-up plus -window however large b.N is, so run with
-// -benchtime=1x; -count=3 interleaves the rows.
+// beat-allocs/beat show what the collector adds to the beat path: the
+// BeatPath/round=N/bare and .../collector rows alternate for -rounds
+// rounds. Each row takes a period of warm-up plus -window however large
+// b.N is, so run with -benchtime=1x.
 func BenchmarkBeatPath(b *testing.B) {
-	for _, row := range []struct {
+	rows := []struct {
 		name        string
 		scrapeEvery time.Duration
-	}{{"bare", 0}, {"collector", *scrapeFlag}} {
-		b.Run(row.name, func(b *testing.B) {
-			p := beatPath{instances: *instancesFlag, period: *periodFlag, warmup: *periodFlag, window: *windowFlag,
-				scrapeEvery: row.scrapeEvery}
-			r, err := p.run()
-			if err != nil {
-				b.Fatal(err)
+	}{{"bare", 0}, {"collector", *scrapeFlag}}
+	for round := 1; round <= *roundsFlag; round++ {
+		b.Run(fmt.Sprintf("round=%d", round), func(b *testing.B) {
+			for _, row := range rows {
+				b.Run(row.name, func(b *testing.B) {
+					p := beatPath{instances: *instancesFlag, period: *periodFlag, warmup: *periodFlag,
+						window: *windowFlag, scrapeEvery: row.scrapeEvery}
+					r, err := p.run()
+					if err != nil {
+						b.Fatal(err)
+					}
+					r.report(b)
+				})
 			}
-			r.report(b)
 		})
 	}
 }
@@ -192,5 +214,33 @@ func TestBeatPathHarness(t *testing.T) {
 		}
 		assert.Positive(t, r.scrapes)
 		assert.GreaterOrEqual(t, r.scrapeAllocs, uint64(r.scrapes), "a scrape allocates")
+	}
+}
+
+// BenchmarkScrape is one scrape of a ReactorCollector through promhttp, as
+// the collector row of BenchmarkBeatPath does every second: its ns/op and
+// allocs/op are what a scrape costs the process, none of it per beat.
+func BenchmarkScrape(b *testing.B) {
+	r, _ := manualReactor(b, scripted{})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(beatprom.NewReactorCollector(r))
+	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatal(rec.Code)
+		}
+	}
+}
+
+// BenchmarkStats is the Reactor's part of a scrape: one Stats call.
+func BenchmarkStats(b *testing.B) {
+	r, _ := manualReactor(b, scripted{})
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = r.Stats()
 	}
 }

@@ -6,9 +6,6 @@ import (
 	"github.com/beatwheel/beatwheel/reactor"
 )
 
-// Namespace prefixes every metric name.
-const Namespace = "beatwheel"
-
 // ReactorStats is what a ReactorCollector reads: a *reactor.Reactor, or
 // anything else that hands out its Stats.
 type ReactorStats interface {
@@ -45,28 +42,11 @@ type ReactorCollector struct {
 
 var _ prometheus.Collector = (*ReactorCollector)(nil)
 
-// Option configures a collector.
-type Option func(*options)
-
-type options struct {
-	constLabels prometheus.Labels
-}
-
-// WithConstLabels attaches labels to every metric of the collector, to tell
-// several Reactors in one process apart (for example {"reactor":
-// "gateway"}). Default: none.
-func WithConstLabels(l prometheus.Labels) Option {
-	return func(o *options) { o.constLabels = l }
-}
-
 // NewReactorCollector returns a collector of r's Stats, read afresh on
 // every scrape. r must not be nil. Register it once per Reactor; to
 // register several, tell them apart WithConstLabels.
 func NewReactorCollector(r ReactorStats, opts ...Option) *ReactorCollector {
-	var o options
-	for _, opt := range opts {
-		opt(&o)
-	}
+	o := newOptions(opts)
 	desc := func(name, help string, labels ...string) *prometheus.Desc {
 		return prometheus.NewDesc(prometheus.BuildFQName(Namespace, "", name), help, labels, o.constLabels)
 	}
@@ -87,10 +67,10 @@ func NewReactorCollector(r ReactorStats, opts ...Option) *ReactorCollector {
 				"code (another Nacos code), timeout (no answer in time), transport (any other error).",
 			"kind"),
 		reregistrations: desc("reregistrations_total",
-			"Registrations again of instances the server did not know (after code 20404), by result: ok or failed.",
+			"Re-registrations of instances the server did not know (it answered code 20404), by result: ok or failed.",
 			"result"),
 		reregisterCoalesced: desc("reregistrations_coalesced_total",
-			"Code 20404 answers for an instance whose registration again was already queued: no extra registration."),
+			"Code 20404 answers for an instance already queued for re-registration; they cause no extra registration."),
 		lateness: desc("beat_lateness_seconds",
 			"How long after its due time each beat left the scheduler."),
 		sendDuration: desc("send_batch_duration_seconds",

@@ -61,11 +61,11 @@ beatwheel_beats_failed_total{kind="code",reactor="a"} 13
 beatwheel_beats_failed_total{kind="not_found",reactor="a"} 11
 beatwheel_beats_failed_total{kind="timeout",reactor="a"} 17
 beatwheel_beats_failed_total{kind="transport",reactor="a"} 19
-# HELP beatwheel_reregistrations_total Registrations again of instances the server did not know (after code 20404), by result: ok or failed.
+# HELP beatwheel_reregistrations_total Re-registrations of instances the server did not know (it answered code 20404), by result: ok or failed.
 # TYPE beatwheel_reregistrations_total counter
 beatwheel_reregistrations_total{reactor="a",result="failed"} 29
 beatwheel_reregistrations_total{reactor="a",result="ok"} 23
-# HELP beatwheel_reregistrations_coalesced_total Code 20404 answers for an instance whose registration again was already queued: no extra registration.
+# HELP beatwheel_reregistrations_coalesced_total Code 20404 answers for an instance already queued for re-registration; they cause no extra registration.
 # TYPE beatwheel_reregistrations_coalesced_total counter
 beatwheel_reregistrations_coalesced_total{reactor="a"} 31
 # HELP beatwheel_beat_lateness_seconds How long after its due time each beat left the scheduler.
