@@ -8,8 +8,10 @@
 // client_golang's collectors package: it holds no metrics of its own, and
 // on every scrape it takes one reactor.Stats snapshot and turns it into
 // constant metrics. The beat path is untouched: registering the collector
-// adds no work, lock or allocation per beat; a scrape costs one Stats call
-// (tens of microseconds) plus the encoding.
+// adds no work, lock or allocation per beat. A scrape costs one Stats call
+// (tens of microseconds) plus client_golang's encoding (a few hundred
+// microseconds and allocations); BenchmarkBeatPath measures both side by
+// side with a bare Reactor.
 //
 // The metrics, all prefixed beatwheel_ (durations in seconds, counters
 // ending in _total):
