@@ -79,5 +79,5 @@ func merge(c mergeConfig, out io.Writer) error {
 	if p.err != nil {
 		return p.err
 	}
-	return finish(m, c.json, c.minDelivered)
+	return finish(m, c.json, "", c.minDelivered)
 }
