@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -37,27 +36,9 @@ func parsePlotFlags(args []string, stderr io.Writer) (plotConfig, error) {
 	var c plotConfig
 	fs := flag.NewFlagSet("beatbench plot", flag.ContinueOnError)
 	fs.StringVar(&c.title, "title", "", "the page's title (default: the files' names)")
-	fs.SetOutput(io.Discard)
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				fs.SetOutput(stderr)
-				fmt.Fprint(stderr, plotUsage)
-				fs.PrintDefaults()
-				return c, err
-			}
-			return c, fmt.Errorf("%w: %w", errUsage, err)
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		c.files = append(c.files, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	if len(c.files) == 0 {
-		return c, fmt.Errorf("%w: no report files to plot", errUsage)
-	}
-	return c, nil
+	var err error
+	c.files, err = parseFiles(fs, args, stderr, plotUsage, "plot")
+	return c, err
 }
 
 // plot reads the reports and writes them to out as one HTML page.

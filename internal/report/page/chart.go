@@ -115,6 +115,36 @@ func anyAbove0(runs []run, l line) bool {
 	return false
 }
 
+// markWindow draws where the report's window starts: a grey line when
+// the last instance was added and, for a steady window, one where the
+// warm-up ended.
+func markWindow(p *plot.Plot, w report.Window) error {
+	type mark struct {
+		name string
+		at   float64
+		dash []vg.Length
+	}
+	var marks []mark
+	if w.AllAdded {
+		marks = append(marks, mark{"all added", w.Add.Seconds(), []vg.Length{vg.Points(1), vg.Points(2)}})
+		if w.Steady {
+			marks = append(marks, mark{"steady window", w.Warmup.Seconds(), []vg.Length{vg.Points(4), vg.Points(3)}})
+		}
+	}
+	for _, m := range marks {
+		l, err := plotter.NewLine(plotter.XYs{{X: m.at, Y: 0}, {X: m.at, Y: p.Y.Max}})
+		if err != nil {
+			return fmt.Errorf("marking the window: %w", err)
+		}
+		l.LineStyle.Color = color.Gray{Y: 0x80}
+		l.LineStyle.Width = vg.Points(1)
+		l.LineStyle.Dashes = m.dash
+		p.Add(l)
+		p.Legend.Add(m.name, l)
+	}
+	return nil
+}
+
 // plainTicks are gonum's default ticks labelled without trailing zeros:
 // 2500, not 2500.00.
 type plainTicks struct{}
@@ -207,7 +237,12 @@ func (c chart) svg(runs []run) (string, error) {
 	}
 	// Headroom above the highest line for the legend; a flat 0 still
 	// gets an axis.
-	p.Y.Max = max(p.Y.Max*legendRoom(entries), 1)
+	p.Y.Max = max(p.Y.Max*legendRoom(entries+2), 1)
+	if len(runs) == 1 {
+		if err := markWindow(p, runs[0].rep.Window); err != nil {
+			return "", err
+		}
+	}
 	canvas := vgsvg.New(chartWidth, chartHeight)
 	p.Draw(draw.New(canvas))
 	var buf bytes.Buffer

@@ -75,7 +75,7 @@ func TestWrite(t *testing.T) {
 		{name: "one run, no failures", runs: []Run{{Name: "Summary", Report: testReport(5, 2000, false)}},
 			// no send- or re-registration-only lines: beats, failures (all
 			// kinds at 0), p99, CPU, RSS, registrations
-			charts: 6, legend: []string{">sent<", ">ok<", ">all kinds<", ">lateness<", ">send (batch)<", ">added<"}},
+			charts: 6, legend: []string{">sent<", ">ok<", ">all kinds<", ">lateness<", ">send (batch)<", ">added<", ">all added<", ">steady window<"}},
 		{name: "one run, HTTP errors", runs: []Run{{Name: "Summary", Report: testReport(5, 2000, true)}},
 			charts: 6, legend: []string{">HTTP error<"}},
 		{name: "two runs on the same axes", runs: []Run{{Name: "shard-0", Report: testReport(5, 2000, false)}, {Name: "shard-1", Report: testReport(7, 1000, false)}},
@@ -91,6 +91,9 @@ func TestWrite(t *testing.T) {
 			assert.Len(t, svgs(t, page), tc.charts)
 			for _, l := range tc.legend {
 				assert.Contains(t, page, l)
+			}
+			if len(tc.runs) > 1 {
+				assert.NotContains(t, page, ">steady window<", "runs' windows differ: none is marked")
 			}
 			// Nothing to fetch: no URL but data: ones, no script to run.
 			assert.NotRegexp(t, `(?i)https?://`, page)
