@@ -90,3 +90,26 @@ func TestCleanupMessages(t *testing.T) {
 	cleanupCtx(ctx, fakeDeregisterer{total: 3}, &printer{w: &buf})
 	assert.Contains(t, buf.String(), "deregistration stopped after 0: the rest stay registered until the server drops them")
 }
+
+// TestRunEnvCredentials: the credentials may come from NACOS_USERNAME and
+// NACOS_PASSWORD, and never show in the output.
+func TestRunEnvCredentials(t *testing.T) {
+	srv, err := nacostest.Start(nacostest.Config{Username: "nacos", Password: "s3cret", ClientBeatInterval: 200 * time.Millisecond})
+	require.NoError(t, err)
+	defer srv.Close()
+	args := []string{"-server", srv.Addr(), "-instances=20", "-services=2", "-period=200ms", "-duration=600ms"}
+	for _, tc := range []struct {
+		name, password string
+		want           int
+	}{{"right", "s3cret", exitOK}, {"wrong", "nope", exitError}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("NACOS_USERNAME", "nacos")
+			t.Setenv("NACOS_PASSWORD", tc.password)
+			var stdout, stderr bytes.Buffer
+			assert.Equal(t, tc.want, realMain(args, &stdout, &stderr), stderr.String())
+			assert.NotContains(t, stdout.String()+stderr.String(), tc.password)
+		})
+	}
+	assert.Equal(t, uint64(20), srv.Counters().Registrations)
+	assert.Zero(t, srv.Len(), "deregistered at the end")
+}

@@ -220,16 +220,15 @@ const (
 
 // credentialsFromEnv fills -username and -password, when not given, from
 // NACOS_USERNAME and NACOS_PASSWORD: flags win. The password is taken from
-// the environment only with the user it belongs to.
+// the environment only when there is a user to log in as (by flag or
+// environment), so -username u with NACOS_PASSWORD set keeps the password
+// out of ps.
 func (c *config) credentialsFromEnv(lookup func(string) (string, bool)) {
-	if c.username != "" {
-		return
+	if c.username == "" {
+		c.username, _ = lookup(envUsername)
 	}
-	if u, ok := lookup(envUsername); ok && u != "" {
-		c.username = u
-		if c.password == "" {
-			c.password, _ = lookup(envPassword)
-		}
+	if c.username != "" && c.password == "" {
+		c.password, _ = lookup(envPassword)
 	}
 }
 
