@@ -84,12 +84,18 @@ type Point struct {
 // FailureRates is failed beats per second by kind, as Failures counts
 // them.
 type FailureRates struct {
-	NotFound  float64 `json:"not_found"`
-	Code      float64 `json:"code"`
-	HTTP      float64 `json:"http"`
-	Timeout   float64 `json:"timeout"`
+	// NotFound is beats answered 20404 per second.
+	NotFound float64 `json:"not_found"`
+	// Code is beats answered another Nacos code per second.
+	Code float64 `json:"code"`
+	// HTTP is beats answered with an HTTP error status per second.
+	HTTP float64 `json:"http"`
+	// Timeout is beats not answered in time per second.
+	Timeout float64 `json:"timeout"`
+	// Transport is beats lost to other errors per second.
 	Transport float64 `json:"transport"`
-	Total     float64 `json:"total"`
+	// Total is the sum of the above.
+	Total float64 `json:"total"`
 }
 
 // Config is a run's command line. It holds no password, ever.
