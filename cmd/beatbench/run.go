@@ -49,10 +49,12 @@ loop:
 		select {
 		case <-added:
 			added = nil
-			st := ld.status()
-			r.allAdded(m.Sample(), st)
+			now, st := m.Sample(), ld.status()
 			warmIn, endIn := planWindow(st.addedAt, time.Now(), cfg.period, cfg.duration)
 			warm, end = time.After(warmIn), time.After(endIn)
+			r.allAdded(now, st)
+		case v := <-r.perInstanceC:
+			r.measured(v)
 		case <-warm:
 			warm = nil
 			if s := m.Sample(); s.At.Before(r.addedAt.Add(cfg.duration)) {
@@ -72,6 +74,9 @@ loop:
 	ld.halt()
 	if last.At.Sub(r.prev.At) >= interval/10 {
 		r.tickWith(last, endStatus)
+	}
+	if r.perInstanceC != nil {
+		r.measured(<-r.perInstanceC)
 	}
 	r.view.end()
 	rep := r.report(last, endStatus, interrupted)
@@ -103,17 +108,28 @@ type runState struct {
 	steadyStatus        status
 	addedAt             time.Time // when the last instance was added; zero until then
 	perInstance         float64
+	perInstanceC        <-chan float64 // the measurement under way; nil when none is
 	warm                bool
 	series              []report.Point
 }
 
-// allAdded notes that every instance has been added, at st.addedAt: the
-// time that took and the memory they keep. Until the steady window
-// starts, the window starts at now, the sample taken on hearing of it.
+// allAdded notes that every instance has been added, at st.addedAt, and
+// starts measuring the memory they keep, which a GC on its own goroutine
+// does: the run's loop must take the window's samples on time meanwhile.
+// Until the steady window starts, the window starts at now, the sample
+// taken on hearing of it.
 func (r *runState) allAdded(now measure.Sample, st status) {
 	r.addedAt = st.addedAt
-	r.perInstance = measure.PerInstance(r.heapBefore, measure.HeapInUse(), r.cfg.beating())
 	r.steady, r.steadyStatus = now, st
+	c := make(chan float64, 1)
+	before, n := r.heapBefore, r.cfg.beating()
+	go func() { c <- measure.PerInstance(before, measure.HeapInUse(), n) }()
+	r.perInstanceC = c
+}
+
+// measured notes the memory per instance allAdded measured.
+func (r *runState) measured(perInstance float64) {
+	r.perInstance, r.perInstanceC = perInstance, nil
 	r.view.note("added %d instances in %s: %.0f B per instance (heap after a GC)", r.cfg.beating(), report.Duration(r.addedAt.Sub(r.start)), r.perInstance)
 }
 
