@@ -82,7 +82,9 @@ func TestRunBelowMinDelivered(t *testing.T) {
 				return
 			}
 			assert.Regexp(t, `^beatbench: delivered [0-9.]+% of expected beats in the steady window, below -min-delivered 99%\n$`, stderr.String())
-			assert.Regexp(t, `(?m)^Failed by kind\s+0\s+0\s+[1-9]\d*\s+0\s+0$`, stdout.String(), "HTTP 500 answers shown as HTTP errors")
+			// A busy machine may add a timeout or a broken connection: the
+			// HTTP error column is what the injected 500s must fill.
+			assert.Regexp(t, `(?m)^Failed by kind\s+\d+\s+\d+\s+[1-9]\d*\s+\d+\s+\d+$`, stdout.String(), "HTTP 500 answers shown as HTTP errors")
 		})
 	}
 }
