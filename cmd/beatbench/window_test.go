@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"testing"
 	"time"
 
@@ -47,7 +48,7 @@ func TestPlanWindow(t *testing.T) {
 func TestRunWindowLength(t *testing.T) {
 	cfg := testConfig("noop", "wheel")
 	cfg.period, cfg.duration = 100*time.Millisecond, 500*time.Millisecond
-	rep, err := run(t.Context(), cfg, &bytesDiscard{})
+	rep, err := run(t.Context(), cfg, io.Discard)
 	assert.NoError(t, err)
 	assert.True(t, rep.Window.Steady)
 	w := rep.Window
@@ -56,8 +57,3 @@ func TestRunWindowLength(t *testing.T) {
 	assert.GreaterOrEqual(t, sinceAdded, cfg.duration-time.Millisecond, "wall and monotonic clocks may differ by rounding")
 	assert.InDelta(t, rep.End.Sub(rep.Start)-w.Warmup, w.Length, float64(time.Millisecond))
 }
-
-// bytesDiscard is an io.Writer that keeps nothing.
-type bytesDiscard struct{}
-
-func (*bytesDiscard) Write(p []byte) (int, error) { return len(p), nil }
