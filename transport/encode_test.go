@@ -176,3 +176,44 @@ func TestGolden(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkEncode measures the encoding of one request into a reused
+// buffer: wire/* is a whole pipelined beat (appendBeatWire), query/* the
+// query string the hostclient path puts in a URI. One op is one request.
+func BenchmarkEncode(b *testing.B) {
+	c := newClient(b, Config{Servers: []string{"127.0.0.1:8848"}, Namespace: "dev", Mode: ModePipeline})
+	info := testInfo(0)
+	wire := []struct {
+		name  string
+		light bool
+		token string
+	}{
+		{"full", false, ""},
+		{"light", true, ""},
+		{"light_token", true, "TOKEN-0123456789abcdef"},
+	}
+	for _, tc := range wire {
+		b.Run("wire/"+tc.name, func(b *testing.B) {
+			var e encoder
+			buf := make([]byte, 0, 4096)
+			bt := reactor.Beat{Info: info, Light: tc.light}
+			b.ReportAllocs()
+			for i := uint64(0); b.Loop(); i++ {
+				buf = e.appendBeatWire(buf[:0], c, "127.0.0.1:8848", bt, tc.token, i)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		name  string
+		order []param
+	}{{"beat", beatParams("")}, {"register", registerOrder}} {
+		b.Run("query/"+tc.name, func(b *testing.B) {
+			var e encoder
+			buf := make([]byte, 0, 4096)
+			b.ReportAllocs()
+			for b.Loop() {
+				buf = e.appendQuery(buf[:0], tc.order, info, "dev", "")
+			}
+		})
+	}
+}
