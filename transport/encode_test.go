@@ -377,7 +377,7 @@ func BenchmarkEncode(b *testing.B) {
 	for _, tc := range []struct {
 		name  string
 		order []param
-	}{{"beat", beatParams("")}, {"register", registerOrder}} {
+	}{{"beat", beatQuery}, {"register", registerQuery}} {
 		b.Run("query/"+tc.name, func(b *testing.B) {
 			var e encoder
 			buf := make([]byte, 0, 4096)
