@@ -206,7 +206,7 @@ func (c *Client) fillBeatRequest(req *fasthttp.Request, e *encoder, srv int, bt 
 	req.Reset()
 	e.uri = append(e.uri[:0], c.prefix[srv]...)
 	e.uri = append(e.uri, beatPath...)
-	e.uri = e.appendQuery(e.uri, beatParams(token), bt.Info, c.cfg.Namespace, token)
+	e.uri = e.appendQuery(e.uri, beatQuery, bt.Info, c.cfg.Namespace, token)
 	req.SetRequestURIBytes(e.uri)
 	req.Header.SetMethod(fasthttp.MethodPut)
 	c.setNacosHeaders(req, e)
@@ -283,18 +283,11 @@ func (c *Client) fillInstanceRequest(req *fasthttp.Request, e *encoder, srv int,
 	req.Reset()
 	e.uri = append(e.uri[:0], c.prefix[srv]...)
 	e.uri = append(e.uri, instancePath...)
-	var order []param
-	switch {
-	case method == fasthttp.MethodPost && token == "":
-		order = registerOrder
-	case method == fasthttp.MethodPost:
-		order = registerTokenOrder
-	case token == "":
-		order = deregisterOrder
-	default:
-		order = deregisterTokOrder
+	params := deregisterQuery
+	if method == fasthttp.MethodPost {
+		params = registerQuery
 	}
-	e.uri = e.appendQuery(e.uri, order, b, c.cfg.Namespace, token)
+	e.uri = e.appendQuery(e.uri, params, b, c.cfg.Namespace, token)
 	req.SetRequestURIBytes(e.uri)
 	req.Header.SetMethod(method)
 	c.setNacosHeaders(req, e)

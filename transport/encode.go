@@ -97,17 +97,6 @@ var (
 		pWeight, pEnable, pHealthy, pEphemeral, pMetadata}
 )
 
-// The names client.go passes to appendQuery. With one order per request
-// the token no longer picks the order; they go once client.go passes
-// beatQuery, registerQuery and deregisterQuery.
-var (
-	registerOrder, registerTokenOrder   = registerQuery, registerQuery
-	deregisterOrder, deregisterTokOrder = deregisterQuery, deregisterQuery
-)
-
-// beatParams returns beatQuery, whatever the token (see registerOrder).
-func beatParams(string) []param { return beatQuery }
-
 // encoder holds the scratch space of one request's encoding. Not safe for
 // concurrent use; the client pools them, and each pipeline writer has one.
 type encoder struct {
