@@ -17,8 +17,8 @@ import (
 // the bounds on the window's count are widened by the lateness the window
 // itself measured, plus a few periods (see windowBeats), so that a busy
 // machine widens them instead of crossing them. They still fail a way that
-// loses a third of its instances or beats twice a period. Lateness and CPU
-// figures are the benchmark's to report.
+// loses a third of its instances or beats twice a period. Lateness, CPU and
+// memory figures are the benchmark's to report.
 func TestHarness(t *testing.T) {
 	sc := scenario{instances: 500, period: 100 * time.Millisecond, warmup: 100 * time.Millisecond, window: time.Second}
 	for _, w := range ways() {
@@ -32,8 +32,10 @@ func TestHarness(t *testing.T) {
 			assert.LessOrEqual(t, float64(st.Beats), high, "fired %d of %.0f expected, max late %v", st.Beats, st.Expected, st.MaxLate())
 			assert.GreaterOrEqual(t, st.Elapsed, sc.window)
 			assert.Positive(t, st.CPUPerBeat())
-			assert.Positive(t, r.bytesPerInstance)
 			assert.Positive(t, r.add)
+			// Heap per instance is noise at 500 instances (from -600 to
+			// +1,225 B for one way in three runs): the benchmark measures
+			// it, and internal/measure tests the reading.
 		})
 	}
 }
