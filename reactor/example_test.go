@@ -51,7 +51,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	for now := time.Duration(0); now <= 15*time.Second; now += time.Second {
+	for now := time.Duration(0); now <= 15*time.Second; now += 100 * time.Millisecond {
 		_ = clock.Advance(now)
 		for r.Stats().InFlight > 0 || r.Stats().Sent < uint64(now/(5*time.Second)) {
 			time.Sleep(time.Millisecond) // let the sender finish this beat

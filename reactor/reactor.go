@@ -32,8 +32,14 @@ type Reactor struct {
 	beats *xsync.MapOf[string, *BeatInfo]
 	slots slots
 	stats counters
-	light atomic.Bool // the server's last lightBeatEnabled, as in Nacos
-	rereg *reregisterer
+	// light is the server's light-beat permission, from its last accepted
+	// beat: process-wide, as in Nacos. Whether an instance may use it is
+	// per instance (flagNotFound).
+	light atomic.Bool
+	// skipFloor is the lateness below which no beat is skipped: two
+	// scheduler ticks (see Config.SkipLate).
+	skipFloor time.Duration
+	rereg     *reregisterer
 	// logLimit keeps a failing server from flooding the log: one line a
 	// second for beats, one for registrations, at most.
 	logLimit *rate.Limiter
@@ -87,6 +93,7 @@ func New(cfg Config) (*Reactor, error) {
 		r.rereg.wait()
 		return nil, fmt.Errorf("%w: scheduler: %w", ErrConfig, err)
 	}
+	r.skipFloor = skipFloorOf(r.sched)
 	return r, nil
 }
 
