@@ -60,7 +60,7 @@ func (r *Reactor) expired(batch []wheel.Expired) {
 			}
 			late := now - e.Due
 			r.stats.lateness.Record(uint64(e.Timer.Index()), late)
-			if r.tooLate(behind[i], dataPeriod(e.Data)) && !b.setFlag(flagSkipped) {
+			if r.tooLate(behind[i], dataPeriod(e.Data)) && r.mark(b, flagSkipped) {
 				skipped++
 				continue
 			}
@@ -171,7 +171,7 @@ type tally struct {
 // not sent. State changes go to Config.Observer.
 func (r *Reactor) process(j *job) {
 	light := r.light.Load()
-	j.prepare(light)
+	r.prepare(j, light)
 	n := int64(len(j.beats))
 	if n == 0 {
 		return
@@ -201,7 +201,7 @@ func (r *Reactor) process(j *job) {
 		case CodeOK:
 			t.ok++
 			okSeen, okLight = true, res.LightBeatEnabled
-			if f&(flagFailing|flagNotFound) != 0 && b.flags.And(^(flagFailing|flagNotFound))&(flagFailing|flagNotFound) != 0 {
+			if f&(flagFailing|flagNotFound) != 0 && r.unmark(b, flagFailing|flagNotFound)&(flagFailing|flagNotFound) != 0 {
 				r.observe(b, StateRecovered, answeredAt(&at), KindNone, nil)
 			}
 		case CodeNotFound:
@@ -224,7 +224,7 @@ func (r *Reactor) process(j *job) {
 // state to the Observer if b was not in it already. Beats cut short by
 // Close are no news.
 func (r *Reactor) enter(b *BeatInfo, f, flag uint32, s State, kind FailureKind, err error, at *time.Time) {
-	if f&flag == 0 && !b.setFlag(flag) && r.ctx.Err() == nil {
+	if f&flag == 0 && r.mark(b, flag) && r.ctx.Err() == nil {
 		r.observe(b, s, answeredAt(at), kind, err)
 	}
 }

@@ -15,7 +15,8 @@ type job struct {
 	// due time and period (in Data), for adopting a new interval.
 	expired []wheel.Expired
 	// flags are each beat's BeatInfo flags as the sender read them just
-	// before sending: the state the answer moves it from.
+	// before sending (Reactor.prepare): the state the answer moves it
+	// from. Zero while no instance is marked.
 	flags []uint32
 }
 
@@ -36,34 +37,6 @@ func (j *job) add(b *BeatInfo, e wheel.Expired, late time.Duration) {
 }
 
 func (j *job) full() bool { return len(j.beats) == cap(j.beats) }
-
-// prepare readies j to be sent: it drops the beats whose BeatInfo was
-// stopped since they were queued (removed or replaced: such a beat must
-// never reach the server, where a full one would register the instance
-// again), asks for a light beat where the server permits them and the
-// instance is known to it, and notes each BeatInfo's flags. One load of
-// each BeatInfo's flags, on the cache line the Transport reads next.
-func (j *job) prepare(permit bool) {
-	n := 0
-	for i := range j.beats {
-		b := j.beats[i].Info
-		f := b.flags.Load()
-		if f&flagStopped != 0 {
-			continue
-		}
-		if f&flagSkipped != 0 {
-			b.clearFlag(flagSkipped) // this one is sent: the next may be skipped
-		}
-		j.beats[n] = j.beats[i]
-		j.beats[n].Light = permit && f&flagNotFound == 0
-		j.expired[n] = j.expired[i]
-		j.flags[n] = f
-		n++
-	}
-	clear(j.beats[n:]) // keep no stopped instance alive
-	j.beats = j.beats[:n]
-	j.expired = j.expired[:n]
-}
 
 // reset empties j, dropping its BeatInfo pointers so a pooled job keeps no
 // removed instance alive.

@@ -56,4 +56,5 @@ func TestLightBeatsPerInstance(t *testing.T) {
 	assert.Equal(t, []bool{true, true, true, true, true}, light[b][1:], "b: light throughout")
 	assert.Equal(t, uint64(2), h.r.Stats().Failed.NotFound)
 	assert.False(t, a.Failing())
+	assert.Zero(t, h.r.marked.Load(), "every instance healthy again: senders read no flags")
 }

@@ -86,6 +86,34 @@ func TestObserverSeesTransitionsOnly(t *testing.T) {
 	for i, w := range want {
 		assert.Equal(t, w.failing, failing[i], "Failing() after transition %d", i)
 	}
+	assert.Zero(t, h.r.marked.Load(), "healthy again: senders read no flags")
 	assert.Equal(t, "failing", StateFailing.String())
 	assert.Equal(t, "timeout", KindTimeout.String())
+}
+
+// TestMarksOfRemovedInstancesAreCleared: an instance removed while
+// failing, unknown to the server or just skipped leaves no mark behind, so
+// the senders go back to reading no BeatInfo.
+func TestMarksOfRemovedInstancesAreCleared(t *testing.T) {
+	h := newHarness(t, Config{})
+	answers := map[*BeatInfo]BeatResult{}
+	h.f.setAnswer(func(b Beat) BeatResult { return answers[b.Info] })
+	failing, unknown, skipped := instance(1, 1), instance(1, 2), instance(1, 3)
+	answers[failing] = BeatResult{Err: errors.New("connection reset")}
+	answers[unknown] = BeatResult{Code: CodeNotFound}
+	answers[skipped] = BeatResult{Code: CodeOK}
+	require.NoError(t, h.r.Add(failing))
+	require.NoError(t, h.r.Add(unknown))
+	last := max(firstDue(failing), firstDue(unknown))
+	h.advance(min(firstDue(failing), firstDue(unknown)), 1)
+	h.advance(last, 2)
+	// skipped's first beat comes a second late: skipped.
+	require.NoError(t, h.r.Add(skipped))
+	require.NoError(t, h.w.Advance(last+jitter(skipped.Key(), skipped.Period)+time.Second))
+	require.Eventually(t, func() bool { return h.r.Stats().Skipped == 1 }, 10*time.Second, time.Millisecond)
+	require.Equal(t, int64(3), h.r.marked.Load())
+	for _, b := range []*BeatInfo{failing, unknown, skipped} {
+		require.True(t, h.r.Remove(b.ServiceName, b.IP, b.Port))
+	}
+	assert.Zero(t, h.r.marked.Load())
 }

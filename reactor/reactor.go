@@ -39,7 +39,10 @@ type Reactor struct {
 	// skipFloor is the lateness below which no beat is skipped: two
 	// scheduler ticks (see Config.SkipLate).
 	skipFloor time.Duration
-	rereg     *reregisterer
+	// marked counts the markBits set on instances: while it is zero every
+	// instance is healthy and the senders read no BeatInfo's flags.
+	marked atomic.Int64
+	rereg  *reregisterer
 	// logLimit keeps a failing server from flooding the log: one line a
 	// second for beats, one for registrations, at most.
 	logLimit *rate.Limiter
@@ -175,6 +178,7 @@ func (r *Reactor) stop(b *BeatInfo) {
 	}
 	r.slots.clear(b.timerIdx, b)
 	r.sched.Cancel(b.timer())
+	r.unmark(b, markBits)
 }
 
 // Close stops every beat, waits for the senders and the re-registration
