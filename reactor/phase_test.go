@@ -197,3 +197,17 @@ func TestSkipLateFloorIsTwoTicks(t *testing.T) {
 	h.advance(due+b.Period+3*time.Millisecond, 1)
 	assert.Equal(t, uint64(1), h.r.Stats().Skipped)
 }
+
+// TestAdoptKeepsThePhase: a new interval from a beat handed out late
+// re-arms it at the first point after now of due + k×interval, not at now.
+func TestAdoptKeepsThePhase(t *testing.T) {
+	h := newHarness(t, Config{SkipLate: neverSkip})
+	h.f.setAnswer(func(Beat) BeatResult { return BeatResult{Code: CodeOK, ClientBeatInterval: 2 * time.Second} })
+	b := instance(1, 1)
+	require.NoError(t, h.r.Add(b))
+	due := firstDue(b)
+	h.advance(due+3*time.Second, 1) // 3 s late: due+2s is past, due+4s is next
+	h.advance(due+4*time.Second-time.Millisecond, 1)
+	h.advance(due+4*time.Second, 2)
+	h.advance(due+6*time.Second, 3)
+}
