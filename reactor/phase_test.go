@@ -206,8 +206,18 @@ func TestAdoptKeepsThePhase(t *testing.T) {
 	b := instance(1, 1)
 	require.NoError(t, h.r.Add(b))
 	due := firstDue(b)
-	h.advance(due+3*time.Second, 1) // 3 s late: due+2s is past, due+4s is next
-	h.advance(due+4*time.Second-time.Millisecond, 1)
-	h.advance(due+4*time.Second, 2)
-	h.advance(due+6*time.Second, 3)
+	// The wheel hands beats out within Advance: count those, not the
+	// sends that follow.
+	for _, step := range []struct {
+		at   time.Duration
+		want uint64
+	}{
+		{due + 3*time.Second, 1}, // 3 s late: due+2s is past, due+4s is next
+		{due + 4*time.Second - time.Millisecond, 1},
+		{due + 4*time.Second, 2},
+		{due + 6*time.Second, 3},
+	} {
+		h.advance(step.at, step.want)
+		assert.Equal(t, step.want, h.r.stats.lateness.Count(), "beats handed out by %v", step.at)
+	}
 }
