@@ -102,9 +102,15 @@ func (r *Reactor) tooLate(behind, p time.Duration) bool {
 	return behind > r.skipFloor && float64(behind) > r.cfg.SkipLate*float64(p)
 }
 
-// skipFloorTicks is how many scheduler ticks a beat may be late before
-// Config.SkipLate applies: an entry fires up to a tick after its due time.
-const skipFloorTicks = 2
+// No beat is skipped for being late by less than skipFloorMin, nor by
+// less than skipFloorTicks scheduler ticks (an entry fires up to a tick
+// after its due time), whatever Config.SkipLate says: the jitter of a busy
+// machine is not a stall, and a short period's fraction would take it for
+// one.
+const (
+	skipFloorMin   = 100 * time.Millisecond
+	skipFloorTicks = 2
+)
 
 // ticker is implemented by a scheduler that reports its resolution, such
 // as *wheel.Wheel.
@@ -113,9 +119,9 @@ type ticker interface{ Tick() time.Duration }
 // skipFloorOf returns the lateness below which no beat is skipped on s.
 func skipFloorOf(s wheel.Scheduler) time.Duration {
 	if t, ok := s.(ticker); ok {
-		return skipFloorTicks * t.Tick()
+		return max(skipFloorMin, skipFloorTicks*t.Tick())
 	}
-	return 0
+	return skipFloorMin
 }
 
 // dispatch queues j for a sender, or drops it when the Reactor closes. If

@@ -56,8 +56,9 @@ type Config struct {
 	// phase point, so after a stall of any length every instance beats
 	// once per period, as spread out as before. Lateness counts from the
 	// latest point of the instance's schedule, and the limit is never
-	// below two ticks of a scheduler that reports its tick (Tick()), so
-	// the tick's own rounding skips nothing. A beat is never skipped twice
+	// below 100 ms (a busy machine's jitter is no stall) nor two ticks of
+	// a scheduler that reports its tick (Tick()), so the tick's own
+	// rounding skips nothing. A beat is never skipped twice
 	// in a row: a skip leaves a gap of at most two periods, 10 s at
 	// Nacos' 5 s, under the 15 s after which Nacos marks an instance
 	// unhealthy. Default DefaultSkipLate (0.05: 250 ms at 5 s). Larger

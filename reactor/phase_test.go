@@ -1,12 +1,15 @@
 package reactor
 
 import (
+	"context"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/beatwheel/beatwheel/wheel"
 )
 
 // beatLog records when each of a population of instances beat, as the
@@ -184,18 +187,41 @@ func TestNeverSkipsTwiceInARow(t *testing.T) {
 	assert.Equal(t, uint64(3), h.r.Stats().Skipped)
 }
 
-// TestSkipLateFloorIsTwoTicks: on a coarse wheel, a beat late by less
-// than two ticks is sent whatever SkipLate says: the tick's rounding
-// alone never skips beats.
-func TestSkipLateFloorIsTwoTicks(t *testing.T) {
-	h := newHarness(t, Config{SkipLate: 1e-9})
-	assert.Equal(t, 2*time.Millisecond, h.r.skipFloor)
-	b := instance(1, 1)
-	require.NoError(t, h.r.Add(b))
-	due := jitter(b.Key(), b.Period)
-	h.advance(due+2*time.Millisecond, 1)
-	h.advance(due+b.Period+3*time.Millisecond, 1)
-	assert.Equal(t, uint64(1), h.r.Stats().Skipped)
+// TestSkipLateFloor: a beat late by less than 100 ms, or two ticks of a
+// coarse wheel, is sent whatever SkipLate says: jitter and the tick's
+// rounding alone never skip beats.
+func TestSkipLateFloor(t *testing.T) {
+	tests := []struct {
+		name  string
+		tick  time.Duration
+		floor time.Duration
+	}{
+		{"fine tick", time.Millisecond, 100 * time.Millisecond},
+		{"coarse tick", 100 * time.Millisecond, 200 * time.Millisecond},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFake()
+			var w *wheel.Wheel
+			r, err := New(Config{Transport: f, SkipLate: 1e-9, Scheduler: func(h wheel.Handler) (wheel.Scheduler, error) {
+				var err error
+				w, err = wheel.New(wheel.Config{Manual: true, Tick: tc.tick}, h)
+				return w, err
+			}})
+			require.NoError(t, err)
+			defer func() { require.NoError(t, r.Close(context.Background())) }()
+			assert.Equal(t, tc.floor, r.skipFloor)
+			b := instance(1, 1)
+			require.NoError(t, r.Add(b))
+			due := jitter(b.Key(), b.Period)
+			// Fire it exactly the floor late, then a tick more than that
+			// a period later.
+			require.NoError(t, w.Advance(due+tc.floor))
+			require.NoError(t, w.Advance(due+b.Period+tc.floor+tc.tick))
+			assert.Equal(t, uint64(2), r.stats.lateness.Count())
+			assert.Equal(t, uint64(1), r.Stats().Skipped)
+		})
+	}
 }
 
 // TestAdoptKeepsThePhase: a new interval from a beat handed out late

@@ -36,8 +36,8 @@ type Reactor struct {
 	// beat: process-wide, as in Nacos. Whether an instance may use it is
 	// per instance (flagNotFound).
 	light atomic.Bool
-	// skipFloor is the lateness below which no beat is skipped: two
-	// scheduler ticks (see Config.SkipLate).
+	// skipFloor is the lateness below which no beat is skipped: 100 ms or
+	// two scheduler ticks (see Config.SkipLate).
 	skipFloor time.Duration
 	// marked counts the markBits set on instances: while it is zero every
 	// instance is healthy and the senders read no BeatInfo's flags.
