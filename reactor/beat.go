@@ -10,16 +10,23 @@ import (
 )
 
 // expired is the scheduler's Handler. For each due beat it re-arms the
-// entry one period after it was due (or now, if that is past: no catch-up
-// burst) and packs the beat into a job for the senders. It reads only the
-// entry's slot, never the BeatInfo, and allocates nothing. A full queue
-// blocks it, which delays later beats (back-pressure) but loses none.
+// entry at the next point of the instance's schedule after now (its due
+// time plus a whole number of periods: a stall moves no phase and sends no
+// catch-up beat) and packs the beat into a job for the senders, unless it
+// is too late (Config.SkipLate) and the instance's last beat was not
+// skipped too. It reads only the entry's slot, never the BeatInfo but for
+// a beat too late, and allocates nothing. A full queue blocks it, which
+// delays later beats (back-pressure) but loses none.
 func (r *Reactor) expired(batch []wheel.Expired) {
 	now := r.sched.Now()
 	j := r.getJob()
 	a := r.getRearm()
 	timers, ats, errs := &a.timers, &a.ats, &a.errs
-	var owners [chunk]*BeatInfo
+	var (
+		owners  [chunk]*BeatInfo
+		behind  [chunk]time.Duration
+		skipped uint64
+	)
 	for len(batch) > 0 {
 		c := batch[:min(len(batch), chunk)]
 		batch = batch[len(c):]
@@ -39,7 +46,7 @@ func (r *Reactor) expired(batch []wheel.Expired) {
 				ats[i] = now + unsetRetry
 				continue
 			}
-			ats[i] = max(e.Due+dataPeriod(e.Data), now)
+			ats[i], behind[i] = nextPhase(e.Due, dataPeriod(e.Data), now)
 		}
 		// Re-arm before beating, the whole chunk under one lock: the
 		// re-arm of an entry that was cancelled, whose slot may already
@@ -53,6 +60,10 @@ func (r *Reactor) expired(batch []wheel.Expired) {
 			}
 			late := now - e.Due
 			r.stats.lateness.Record(uint64(e.Timer.Index()), late)
+			if r.tooLate(behind[i], dataPeriod(e.Data)) && r.mark(b, flagSkipped) {
+				skipped++
+				continue
+			}
 			j.add(b, e, late)
 			if j.full() {
 				r.dispatch(j)
@@ -61,11 +72,56 @@ func (r *Reactor) expired(batch []wheel.Expired) {
 		}
 	}
 	r.putRearm(a)
+	if skipped > 0 {
+		r.stats.skipped.Add(skipped)
+	}
 	if len(j.beats) > 0 {
 		r.dispatch(j)
 	} else {
 		r.putJob(j)
 	}
+}
+
+// nextPhase returns when a beat due at due, with period p, is due next
+// after now on its own schedule (due plus a whole number of periods, the
+// first after now), and how far behind its latest point (at or before
+// now) the schedule is. On time, that is due+p and now-due; after a stall
+// of any length the phase stays where it was. A division only after a
+// stall of a period or more.
+func nextPhase(due, p, now time.Duration) (next, behind time.Duration) {
+	behind = now - due // negative if a scheduler fires early: next is due+p
+	if behind >= p {
+		behind %= p
+	}
+	return now - behind + p, behind
+}
+
+// tooLate reports whether a beat behind its schedule point by behind, with
+// period p, is too late to send (Config.SkipLate).
+func (r *Reactor) tooLate(behind, p time.Duration) bool {
+	return behind > r.skipFloor && float64(behind) > r.cfg.SkipLate*float64(p)
+}
+
+// No beat is skipped for being late by less than skipFloorMin, nor by
+// less than skipFloorTicks scheduler ticks (an entry fires up to a tick
+// after its due time), whatever Config.SkipLate says: the jitter of a busy
+// machine is not a stall, and a short period's fraction would take it for
+// one.
+const (
+	skipFloorMin   = 100 * time.Millisecond
+	skipFloorTicks = 2
+)
+
+// ticker is implemented by a scheduler that reports its resolution, such
+// as *wheel.Wheel.
+type ticker interface{ Tick() time.Duration }
+
+// skipFloorOf returns the lateness below which no beat is skipped on s.
+func skipFloorOf(s wheel.Scheduler) time.Duration {
+	if t, ok := s.(ticker); ok {
+		return max(skipFloorMin, skipFloorTicks*t.Tick())
+	}
+	return skipFloorMin
 }
 
 // dispatch queues j for a sender, or drops it when the Reactor closes. If
@@ -112,15 +168,20 @@ type tally struct {
 }
 
 // process sends one job and handles every answer as the Nacos client's
-// BeatTask does: adopt the server's interval, follow its light-beat switch,
-// re-register on 20404, and otherwise beat again next period (expired has
-// re-armed each beat already; a new interval re-arms it once more).
+// BeatTask does, but for the light-beat state, which is per instance: adopt
+// the server's interval, follow its light-beat permission (it comes with
+// accepted beats only: a 20404 answer carries none), beat full after a
+// 20404 until a beat is accepted, re-register on 20404, and otherwise beat
+// again next period (expired has re-armed each beat already; a new
+// interval re-arms it once more). Beats stopped since they were queued are
+// not sent. State changes go to Config.Observer.
 func (r *Reactor) process(j *job) {
 	light := r.light.Load()
-	for i := range j.beats {
-		j.beats[i].Light = light
-	}
+	r.prepare(j, light)
 	n := int64(len(j.beats))
+	if n == 0 {
+		return
+	}
 	r.stats.inFlight.Add(n)
 	start := time.Now()
 	r.cfg.Transport.SendBeats(r.ctx, j.beats, j.results[:n])
@@ -128,56 +189,82 @@ func (r *Reactor) process(j *job) {
 	r.stats.inFlight.Add(-n)
 
 	t := tally{sent: uint64(n)}
-	if light {
-		t.light = uint64(n)
-	}
-	lightSeen, lightAnswer := false, false
+	var at time.Time // when the answers came, read at the first transition
+	okSeen, okLight := false, false
 	for i, beat := range j.beats {
-		b, res := beat.Info, &j.results[i]
+		b, res, f := beat.Info, &j.results[i], j.flags[i]
+		if beat.Light {
+			t.light++
+		}
 		if res.Err != nil {
-			r.failed(b, res.Err, &t)
+			r.enter(b, f, flagFailing, StateFailing, r.failed(b, res.Err, &t), res.Err, &at)
 			continue
 		}
-		lightSeen, lightAnswer = true, res.LightBeatEnabled
 		if res.ClientBeatInterval > 0 {
 			r.adopt(b, j.expired[i], res.ClientBeatInterval)
 		}
 		switch res.Code {
 		case CodeOK:
 			t.ok++
+			okSeen, okLight = true, res.LightBeatEnabled
+			if f&(flagFailing|flagNotFound) != 0 && r.unmark(b, flagFailing|flagNotFound)&(flagFailing|flagNotFound) != 0 {
+				r.observe(b, StateRecovered, answeredAt(&at), KindNone, nil)
+			}
 		case CodeNotFound:
 			t.notFound++
+			r.enter(b, f, flagNotFound, StateNotFound, KindNotFound, nil, &at)
 			r.rereg.enqueue(b)
 		default:
 			t.badCode++
+			r.enter(b, f, flagFailing, StateFailing, KindCode, nil, &at)
 		}
 	}
-	if lightSeen && lightAnswer != light {
-		r.light.Store(lightAnswer)
-		r.cfg.Logger.Info("reactor: light beats", "enabled", lightAnswer)
+	if okSeen && okLight != light {
+		r.light.Store(okLight)
+		r.cfg.Logger.Info("reactor: light beats", "enabled", okLight)
 	}
 	r.stats.add(&t)
 }
 
+// enter sets flag on b, whose flags were f before its beat, and reports
+// state to the Observer if b was not in it already. Beats cut short by
+// Close are no news.
+func (r *Reactor) enter(b *BeatInfo, f, flag uint32, s State, kind FailureKind, err error, at *time.Time) {
+	if f&flag == 0 && r.mark(b, flag) && r.ctx.Err() == nil {
+		r.observe(b, s, answeredAt(at), kind, err)
+	}
+}
+
+// answeredAt returns *at, reading the clock into it the first time.
+func answeredAt(at *time.Time) time.Time {
+	if at.IsZero() {
+		*at = time.Now()
+	}
+	return *at
+}
+
 // adopt makes the server's clientBeatInterval, within [MinInterval,
 // MaxPeriod], b's period, and re-arms the beat that expired (e) re-armed
-// with the old one: next due = max(this beat's due + interval, now). The
-// new period travels in the entry's data, so this costs nothing once
-// adopted.
+// with the old one: next due is the first point after now of the schedule
+// e.Due + k×interval, as in expired. The new period travels in the entry's
+// data, so this costs nothing once adopted.
 func (r *Reactor) adopt(b *BeatInfo, e wheel.Expired, interval time.Duration) {
 	interval = min(max(interval, r.cfg.MinInterval), MaxPeriod).Truncate(time.Microsecond)
 	if interval == dataPeriod(e.Data) || b.Stopped() {
 		return
 	}
+	next, _ := nextPhase(e.Due, interval, r.sched.Now())
 	// ErrStale: removed meanwhile; ErrStopped: closing. Both end it.
-	_ = r.sched.ResetData(e.Timer, max(e.Due+interval, r.sched.Now()), periodData(interval))
+	_ = r.sched.ResetData(e.Timer, next, periodData(interval))
 }
 
-// failed counts and logs a beat that got no answer.
-func (r *Reactor) failed(b *BeatInfo, err error, t *tally) {
+// failed counts and logs a beat that got no answer, and returns its kind.
+func (r *Reactor) failed(b *BeatInfo, err error, t *tally) FailureKind {
+	kind := KindTransport
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
 		t.timeout++
+		kind = KindTimeout
 	} else {
 		t.transport++
 	}
@@ -185,4 +272,5 @@ func (r *Reactor) failed(b *BeatInfo, err error, t *tally) {
 		r.cfg.Logger.Warn("reactor: beat failed; beating again next period",
 			"service", b.ServiceName, "ip", b.IP, "port", b.Port, "err", err)
 	}
+	return kind
 }

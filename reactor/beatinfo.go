@@ -57,7 +57,9 @@ type BeatInfo struct {
 	// The Reactor's state, 12 bytes, so that a BeatInfo is 96 bytes, a
 	// size class of its own. Firing a beat does not touch it: the period
 	// travels in the scheduler entry, the owner in the Reactor's slots.
-	flags    atomic.Uint32 // flagStopped | flagAdded | flagRereg
+	// The per-instance beat state (full beats after a 20404, failing,
+	// a skipped beat) lives in flag bits, so it costs no byte more.
+	flags    atomic.Uint32 // the flag* bits below
 	timerIdx uint32        // its scheduler entry's wheel.Timer: Index
 	timerGen uint32        // and Generation
 }
@@ -67,6 +69,16 @@ const (
 	flagStopped uint32 = 1 << iota // the Reactor stopped beating for it
 	flagAdded                      // handed to Add: a BeatInfo is added once
 	flagRereg                      // a re-registration is queued
+	// flagNotFound: the server answered 20404 and has accepted no beat
+	// since. Its beats are full (they carry the instance, so Nacos 1.4
+	// registers it again), whatever the server's light-beat permission.
+	flagNotFound
+	// flagFailing: its last beat got no answer, or a code other than
+	// 10200 and 20404.
+	flagFailing
+	// flagSkipped: the Handler skipped its last beat as too late; the next
+	// one is sent however late, so a beat is never skipped twice in a row.
+	flagSkipped
 )
 
 // timer returns b's scheduler entry.
@@ -83,6 +95,11 @@ func (b *BeatInfo) clearFlag(f uint32) { b.flags.And(^f) }
 // Stopped reports whether the Reactor stopped beating for b: it was
 // removed, replaced by an Add of the same key, or the Reactor closed.
 func (b *BeatInfo) Stopped() bool { return b.flags.Load()&flagStopped != 0 }
+
+// Failing reports whether b's last beat was not accepted: it got no
+// answer, code 20404, or another code than 10200. Config.Observer says
+// since when.
+func (b *BeatInfo) Failing() bool { return b.flags.Load()&(flagFailing|flagNotFound) != 0 }
 
 // Validate checks b and fills Period's default. Its errors wrap the
 // package's sentinel errors.

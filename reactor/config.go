@@ -15,6 +15,7 @@ const (
 	DefaultReregisterRate  = 1000
 	DefaultReregisterBurst = 100
 	DefaultMinInterval     = time.Second
+	DefaultSkipLate        = 0.05
 )
 
 // Config configures a Reactor. Only Transport is required.
@@ -48,6 +49,33 @@ type Config struct {
 	// is sized for that many up front, so Adds up to it never wait for
 	// the map to grow. Default 0: grow as needed.
 	SizeHint int
+	// SkipLate is how late, as a fraction of the instance's period, the
+	// scheduler may hand out a beat for it to be sent. A later one (after
+	// a GC, VM or container pause, or an overloaded scheduler) is skipped
+	// and counted in Stats.Skipped; the instance beats next at its next
+	// phase point, so after a stall of any length every instance beats
+	// once per period, as spread out as before. Lateness counts from the
+	// latest point of the instance's schedule, and the limit is never
+	// below 100 ms (a busy machine's jitter is no stall) nor two ticks of
+	// a scheduler that reports its tick (Tick()), so the tick's own
+	// rounding skips nothing. A beat is never skipped twice
+	// in a row: a skip leaves a gap of at most two periods, 10 s at
+	// Nacos' 5 s, under the 15 s after which Nacos marks an instance
+	// unhealthy. Default DefaultSkipLate (0.05: 250 ms at 5 s). Larger
+	// sends more of the beats missed in a stall, all at once when it
+	// ends; smaller skips beats on shorter pauses. math.Inf(1) never
+	// skips (a beat missed in a stall is sent when it ends, once, and the
+	// next comes at its phase point). Must not be negative.
+	SkipLate float64
+	// Observer, if set, is called on each change of an instance's state
+	// (see State): its beats start failing, it recovers, the server does
+	// not know it (20404), it was registered again. Never on an ordinary
+	// accepted beat. It is called from the sender goroutines, several at
+	// once, and the beats of a batch wait for it: it must be quick and
+	// must not call back into the Reactor. Cost: none when nil; one call
+	// per transition, and one time.Now per batch that has any. The state
+	// itself lives in bits of the BeatInfo: no memory per instance.
+	Observer func(Transition)
 	// DeregisterOnClose makes Close deregister every instance.
 	DeregisterOnClose bool
 	// Logger receives errors and state changes. Default: silent.
@@ -66,6 +94,7 @@ func (c Config) withDefaults() (Config, error) {
 	c.ReregisterRate = orDefault(c.ReregisterRate, DefaultReregisterRate)
 	c.ReregisterBurst = orDefault(c.ReregisterBurst, DefaultReregisterBurst)
 	c.MinInterval = orDefault(c.MinInterval, DefaultMinInterval)
+	c.SkipLate = orDefault(c.SkipLate, DefaultSkipLate)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -78,6 +107,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: ReregisterRate %v is not positive", ErrConfig, c.ReregisterRate)
 	case c.ReregisterBurst < 1:
 		return c, fmt.Errorf("%w: ReregisterBurst %d is below 1", ErrConfig, c.ReregisterBurst)
+	case !(c.SkipLate >= 0):
+		return c, fmt.Errorf("%w: SkipLate %v is negative or NaN", ErrConfig, c.SkipLate)
 	case c.SizeHint < 0:
 		return c, fmt.Errorf("%w: SizeHint %d is negative", ErrConfig, c.SizeHint)
 	case c.MinInterval < MinPeriod || c.MinInterval > MaxPeriod:

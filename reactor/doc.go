@@ -14,16 +14,25 @@
 //   - it adopts the server's clientBeatInterval when it is above zero
 //     (raised to Config.MinInterval);
 //   - it follows the server's lightBeatEnabled: later beats are light (no
-//     BeatInfo body) while the server allows it; like the Java client this
-//     is one switch for the whole Reactor, set by the latest answer;
-//   - on code 20404 (the server forgot the instance) it registers the
+//     BeatInfo body) while the server allows it. The permission is one for
+//     the whole Reactor, as in the Java client, but it is read from
+//     accepted answers only (a 20404 answer carries none), and whether an
+//     instance may use it is the instance's own state: after a 20404 its
+//     beats are full until one is accepted, so a restarted Nacos 1.4
+//     registers it from its next beat, one period later;
+//   - on code 20404 (the server forgot the instance) it also registers the
 //     instance again, at most Config.ReregisterRate times a second over all
 //     instances;
 //   - on an error it counts the failure by kind, logs it (at most a line a
 //     second), and beats again next period.
 //
-// The next beat is due one period after this one was due, or now if that is
-// already past: no drift, and no burst of catch-up beats after a stall. The
+// Each instance keeps its phase: its next beat is due at the first point of
+// its own schedule (its first due time plus whole periods) after now. No
+// drift, no catch-up beat, and after a stall of any length (a GC, VM or
+// container pause) the beats are as spread over the period as before it. A
+// beat handed out more than Config.SkipLate behind its schedule is skipped
+// (Stats.Skipped), never twice in a row. A beat whose BeatInfo was stopped
+// is never sent, even if it was already queued to a sender. The
 // first beat of a new instance comes at a point in its first period fixed by
 // a hash of its key, so a million Adds do not become a million simultaneous
 // requests. Adding a key that exists stops the old BeatInfo first (Nacos fix
@@ -39,7 +48,11 @@
 //
 // Firing a beat touches only the scheduler entry, whose data carries the
 // period, and an 8-byte slot indexed like it that points at the BeatInfo;
-// the BeatInfo (96 bytes) is read by the Transport alone. A *wheel.Wheel
+// the BeatInfo (96 bytes) is read by the Transport alone while every
+// instance is healthy; the per-instance state (unknown to the server,
+// failing, skipped) lives in bits of the BeatInfo, read per beat only while
+// some instance has one set, and reported to Config.Observer on each
+// change. A *wheel.Wheel
 // keeps entries due together side by side, so the slots of one tick's
 // beats lie side by side too. The Handler re-arms a chunk of 64 beats
 // under one scheduler lock. Nothing here allocates per beat: jobs come

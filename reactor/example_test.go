@@ -51,7 +51,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	for now := time.Duration(0); now <= 15*time.Second; now += time.Second {
+	for now := time.Duration(0); now <= 15*time.Second; now += 100 * time.Millisecond {
 		_ = clock.Advance(now)
 		for r.Stats().InFlight > 0 || r.Stats().Sent < uint64(now/(5*time.Second)) {
 			time.Sleep(time.Millisecond) // let the sender finish this beat
@@ -67,4 +67,65 @@ func Example() {
 	// beat DEFAULT_GROUP@@orders#10.0.0.7#8080 light=true
 	// beat DEFAULT_GROUP@@orders#10.0.0.7#8080 light=true
 	// sent 3 ok 3 light 2
+}
+
+// forgetful is a Transport whose server has forgotten every instance until
+// it is registered again: light beats get 20404, full ones register it.
+type forgetful struct{ known sync.Map }
+
+func (f *forgetful) SendBeats(_ context.Context, beats []reactor.Beat, results []reactor.BeatResult) {
+	for i, b := range beats {
+		if _, ok := f.known.Load(b.Info); !ok && b.Light {
+			results[i] = reactor.BeatResult{Code: reactor.CodeNotFound}
+			continue
+		}
+		f.known.Store(b.Info, true)
+		results[i] = reactor.BeatResult{Code: reactor.CodeOK, LightBeatEnabled: true}
+	}
+}
+
+func (f *forgetful) Register(context.Context, *reactor.BeatInfo) error   { return nil }
+func (f *forgetful) Deregister(context.Context, *reactor.BeatInfo) error { return nil }
+
+// An Observer hears when an instance stops being accepted and when it is
+// again, nothing in between: here the server forgets the instance after
+// its first beat, the next (light) beat gets 20404, and the one after,
+// full, is accepted.
+func ExampleConfig_observer() {
+	var clock *wheel.Wheel
+	tr := &forgetful{}
+	r, err := reactor.New(reactor.Config{
+		Transport: tr,
+		Senders:   1,
+		Observer: func(t reactor.Transition) {
+			fmt.Println(t.Info.Key(), t.State, "kind:", t.Kind)
+		},
+		Scheduler: func(h wheel.Handler) (wheel.Scheduler, error) {
+			w, err := wheel.New(wheel.Config{Manual: true}, h)
+			clock = w
+			return w, err
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+	b := &reactor.BeatInfo{ServiceName: "DEFAULT_GROUP@@orders", IP: "10.0.0.7", Port: 8080, Weight: 1}
+	if err := r.Add(b); err != nil {
+		panic(err)
+	}
+	for now := time.Duration(0); now <= 15*time.Second; now += 100 * time.Millisecond {
+		_ = clock.Advance(now)
+		for r.Stats().InFlight > 0 || r.Stats().Sent < uint64(now/(5*time.Second)) {
+			time.Sleep(time.Millisecond) // let the sender finish this beat
+		}
+		if now == 5*time.Second {
+			tr.known.Delete(b) // the server restarts
+		}
+	}
+	if err := r.Close(context.Background()); err != nil {
+		panic(err)
+	}
+	// Output:
+	// DEFAULT_GROUP@@orders#10.0.0.7#8080 not found kind: not found
+	// DEFAULT_GROUP@@orders#10.0.0.7#8080 recovered kind: none
 }

@@ -91,3 +91,10 @@ func (f *fakeTransport) registered() int {
 	defer f.mu.Unlock()
 	return len(f.registers)
 }
+
+// sentSince returns the beats sent after the first k.
+func (f *fakeTransport) sentSince(k int) []Beat {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Beat(nil), f.beats[k:]...)
+}

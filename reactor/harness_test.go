@@ -3,6 +3,7 @@ package reactor
 import (
 	"context"
 	"fmt"
+	"math"
 	"runtime"
 	"testing"
 	"time"
@@ -11,6 +12,10 @@ import (
 
 	"github.com/beatwheel/beatwheel/wheel"
 )
+
+// neverSkip is Config.SkipLate for tests that move the clock a period at a
+// time, so that every beat is handed out late and still must be sent.
+var neverSkip = math.Inf(1)
 
 // harness runs a Reactor on a Manual wheel (1 ms tick) and a fake transport.
 type harness struct {

@@ -14,6 +14,10 @@ type job struct {
 	// expired is where each beat's entry sat in the scheduler: its Timer,
 	// due time and period (in Data), for adopting a new interval.
 	expired []wheel.Expired
+	// flags are each beat's BeatInfo flags as the sender read them just
+	// before sending (Reactor.prepare): the state the answer moves it
+	// from. Zero while no instance is marked.
+	flags []uint32
 }
 
 func newJob(size int) *job {
@@ -21,6 +25,7 @@ func newJob(size int) *job {
 		beats:   make([]Beat, 0, size),
 		results: make([]BeatResult, size),
 		expired: make([]wheel.Expired, 0, size),
+		flags:   make([]uint32, size),
 	}
 }
 

@@ -32,8 +32,17 @@ type Reactor struct {
 	beats *xsync.MapOf[string, *BeatInfo]
 	slots slots
 	stats counters
-	light atomic.Bool // the server's last lightBeatEnabled, as in Nacos
-	rereg *reregisterer
+	// light is the server's light-beat permission, from its last accepted
+	// beat: process-wide, as in Nacos. Whether an instance may use it is
+	// per instance (flagNotFound).
+	light atomic.Bool
+	// skipFloor is the lateness below which no beat is skipped: 100 ms or
+	// two scheduler ticks (see Config.SkipLate).
+	skipFloor time.Duration
+	// marked counts the markBits set on instances: while it is zero every
+	// instance is healthy and the senders read no BeatInfo's flags.
+	marked atomic.Int64
+	rereg  *reregisterer
 	// logLimit keeps a failing server from flooding the log: one line a
 	// second for beats, one for registrations, at most.
 	logLimit *rate.Limiter
@@ -87,6 +96,7 @@ func New(cfg Config) (*Reactor, error) {
 		r.rereg.wait()
 		return nil, fmt.Errorf("%w: scheduler: %w", ErrConfig, err)
 	}
+	r.skipFloor = skipFloorOf(r.sched)
 	return r, nil
 }
 
@@ -168,6 +178,7 @@ func (r *Reactor) stop(b *BeatInfo) {
 	}
 	r.slots.clear(b.timerIdx, b)
 	r.sched.Cancel(b.timer())
+	r.unmark(b, markBits)
 }
 
 // Close stops every beat, waits for the senders and the re-registration

@@ -3,6 +3,7 @@ package reactor
 import (
 	"context"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -29,6 +30,8 @@ func TestConfigValidation(t *testing.T) {
 		{"negative size hint", Config{Transport: f, SizeHint: -1}},
 		{"interval floor too low", Config{Transport: f, MinInterval: time.Millisecond}},
 		{"interval floor too high", Config{Transport: f, MinInterval: time.Hour}},
+		{"negative skip lateness", Config{Transport: f, SkipLate: -0.1}},
+		{"NaN skip lateness", Config{Transport: f, SkipLate: math.NaN()}},
 		{"scheduler fails", Config{Transport: f, Scheduler: func(wheel.Handler) (wheel.Scheduler, error) {
 			return nil, errors.New("no")
 		}}},
@@ -140,7 +143,7 @@ func TestNotFoundReregistersOncePerOccurrence(t *testing.T) {
 
 func TestReregistrationIsRateLimited(t *testing.T) {
 	const n, perSecond, burst = 20, 50.0, 1
-	h := newHarness(t, Config{ReregisterRate: perSecond, ReregisterBurst: burst})
+	h := newHarness(t, Config{ReregisterRate: perSecond, ReregisterBurst: burst, SkipLate: neverSkip})
 	h.f.setAnswer(func(Beat) BeatResult { return BeatResult{Code: CodeNotFound} })
 	for j := range n {
 		require.NoError(t, h.r.Add(instance(1, j)))
@@ -245,6 +248,7 @@ func TestCloseWithBeatsInFlight(t *testing.T) {
 	r, err := New(Config{
 		Transport:         f,
 		DeregisterOnClose: true,
+		SkipLate:          neverSkip,
 		Scheduler: func(hd wheel.Handler) (wheel.Scheduler, error) {
 			w, err := wheel.New(wheel.Config{Manual: true, Tick: time.Millisecond}, hd)
 			return w, err
@@ -345,7 +349,7 @@ func TestZeroAllocsPerBeat(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are meaningless under the race detector")
 	}
-	h := newHarness(t, Config{Senders: 2})
+	h := newHarness(t, Config{Senders: 2, SkipLate: neverSkip})
 	h.f.setAnswer(func(Beat) BeatResult { return BeatResult{Code: CodeOK, ClientBeatInterval: 5 * time.Second} })
 	const n = 2000
 	for j := range n {
@@ -421,7 +425,7 @@ func TestSendersStartAsNeeded(t *testing.T) {
 	})
 	t.Run("blocking transport", func(t *testing.T) {
 		const senders, n = 3, 20
-		h := newHarness(t, Config{Senders: senders, BatchSize: 1})
+		h := newHarness(t, Config{Senders: senders, BatchSize: 1, SkipLate: neverSkip})
 		block := make(chan struct{})
 		h.f.mu.Lock()
 		h.f.block = block

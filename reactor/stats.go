@@ -23,10 +23,14 @@ type Stats struct {
 	// ReregisterFailed the failed ones; ReregisterCoalesced the 20404s for
 	// an instance whose re-registration was already queued.
 	Reregistered, ReregisterFailed, ReregisterCoalesced uint64
+	// Skipped counts beats not sent because the scheduler handed them out
+	// later than Config.SkipLate allows (a stall): each instance beat at
+	// its next phase point instead.
+	Skipped uint64
 	// InFlight is the number of beats sent and not yet answered.
 	InFlight int64
 	// Lateness is how long after its due time each beat left the
-	// scheduler, since the Reactor started.
+	// scheduler, since the Reactor started, skipped beats included.
 	Lateness Percentiles
 	// SendLatency is the duration of each Transport.SendBeats call.
 	SendLatency Percentiles
@@ -119,6 +123,7 @@ type counters struct {
 	sent, light, ok                           atomic.Uint64
 	notFound, badCode, timeout, transport     atomic.Uint64
 	reregistered, reregFailed, reregCoalesced atomic.Uint64
+	skipped                                   atomic.Uint64
 	inFlight                                  atomic.Int64
 	lateness, sendLatency                     *measure.Histogram
 }
@@ -173,6 +178,7 @@ func (r *Reactor) Stats() Stats {
 		Reregistered:        c.reregistered.Load(),
 		ReregisterFailed:    c.reregFailed.Load(),
 		ReregisterCoalesced: c.reregCoalesced.Load(),
+		Skipped:             c.skipped.Load(),
 		InFlight:            c.inFlight.Load(),
 
 		Lateness:             Percentiles(late.Summary()),

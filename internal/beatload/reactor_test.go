@@ -83,9 +83,13 @@ func TestReactorLoadBeatsEveryInstance(t *testing.T) {
 	defer l.Stop()
 	assert.Equal(t, n, l.Reactor().Len())
 	for p := 1; p <= 3; p++ {
-		// One period per Advance: every instance is due once in it, and
-		// the senders re-arm it for the next one after Advance returns.
-		require.NoError(t, w.Advance(time.Duration(p)*period))
+		// A period in steps of a hundredth: every instance is due once in
+		// it, and no beat is handed out so late that the reactor would
+		// skip it (reactor.Config.SkipLate).
+		for now := time.Duration(p-1) * period; now < time.Duration(p)*period; {
+			now += period / 100
+			require.NoError(t, w.Advance(now))
+		}
 		require.Eventually(t, func() bool {
 			return l.Reactor().Stats().Sent == uint64(p*n)
 		}, 5*time.Second, time.Millisecond, "period %d", p)
