@@ -34,6 +34,7 @@ type Client struct {
 
 	closed atomic.Bool
 	wg     sync.WaitGroup // pipeline goroutines
+	stats  clientCounters
 
 	// Pools, so that a beat allocates nothing in steady state. They are
 	// the Client's own: no state is shared between Clients.
@@ -91,12 +92,7 @@ func New(cfg Config) (*Client, error) {
 			DisablePathNormalizing:        true,
 		})
 		if cfg.Mode == ModePipeline {
-			srv := len(c.pipes)
-			pcs := make([]*pconn, cfg.Conns)
-			for i := range pcs {
-				pcs[i] = &pconn{c: c, srv: srv, addr: s}
-			}
-			c.pipes = append(c.pipes, pcs)
+			c.pipes = append(c.pipes, newPipes(c, len(c.pipes), s))
 		}
 	}
 	return c, nil
