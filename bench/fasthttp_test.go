@@ -133,6 +133,11 @@ func transportTP(addr string, infos []*reactor.BeatInfo, cfg tpConfig, mode tran
 	}, nil
 }
 
+// quietLogger is a fasthttp.Logger that drops everything.
+type quietLogger struct{}
+
+func (quietLogger) Printf(string, ...any) {}
+
 // doer is what fasthttp.PipelineClient and fasthttp.HostClient share.
 type doer interface {
 	Do(req *fasthttp.Request, resp *fasthttp.Response) error
@@ -155,6 +160,7 @@ func fasthttpTP(addr string, infos []*reactor.BeatInfo, cfg tpConfig, kind strin
 			Addr: addr, MaxConns: cfg.conns, MaxPendingRequests: transport.DefaultMaxInflightPerConn,
 			ReadTimeout: transport.DefaultTimeout, WriteTimeout: transport.DefaultTimeout,
 			NoDefaultUserAgentHeader: true, DisableHeaderNamesNormalizing: true, DisablePathNormalizing: true,
+			Logger: quietLogger{}, // it logs every connection the server ends; failures count them
 		}
 		c, closeFn = pc, func() {} // a PipelineClient has no Close
 	case "fasthttp.HostClient":

@@ -178,6 +178,11 @@ type pconn struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
+	// The writer's and reader's state (buffers, encoder, parser) outlive
+	// their session: a server that ends a connection every 100 requests
+	// would otherwise cost their allocation every 100 beats.
+	writers, readers sync.Pool // *writeState, *readState
+
 	mu      sync.Mutex
 	s       *session  // live session taking segments, or nil
 	spare   *session  // dialled ahead, not yet used, or nil
@@ -374,11 +379,15 @@ func (p *pconn) dial() (*session, error) {
 		conn = tlsConn
 	}
 	p.c.stats.dials.Add(1)
+	inflight := cfg.MaxInflightPerConn
+	if lim := p.connLimit(); lim > 0 && lim < inflight {
+		inflight = lim // no more can be in flight on this connection
+	}
 	s := &session{
 		p:          p,
 		conn:       conn,
 		wake:       make(chan struct{}, 1),
-		inflight:   make(chan entry, cfg.MaxInflightPerConn),
+		inflight:   make(chan entry, inflight),
 		dead:       make(chan struct{}),
 		writerDone: make(chan struct{}),
 	}
@@ -487,10 +496,13 @@ const (
 func (s *session) writer() {
 	c := s.p.c
 	defer c.wg.Done()
-	var (
-		w          writeState
-		segs, held []segment
-	)
+	w, _ := s.p.writers.Get().(*writeState)
+	if w == nil {
+		w = new(writeState)
+	}
+	w.buf, w.written, w.limit, w.predialed = w.buf[:0], 0, 0, false
+	defer s.p.writers.Put(w)
+	var segs, held []segment
 	for {
 		select {
 		case <-s.wake:
@@ -503,7 +515,7 @@ func (s *session) writer() {
 		s.p.mu.Unlock()
 		for k := range segs {
 			w.limit = s.p.connLimit()
-			at, st := s.writeSegment(&w, segs[k])
+			at, st := s.writeSegment(w, segs[k])
 			if st == segWritten {
 				continue
 			}
@@ -668,7 +680,18 @@ type readState struct {
 func (s *session) reader() {
 	c := s.p.c
 	defer c.wg.Done()
-	r := &readState{br: bufio.NewReaderSize(s.conn, readBufSize)}
+	r, _ := s.p.readers.Get().(*readState)
+	if r == nil {
+		r = &readState{br: bufio.NewReaderSize(s.conn, readBufSize)}
+	} else {
+		r.br.Reset(s.conn)
+	}
+	defer func() {
+		clear(r.resend)
+		r.br.Reset(nil)
+		r.answered, r.held, r.holding, r.resend, r.failed = 0, entry{}, false, r.resend[:0], false
+		s.p.readers.Put(r)
+	}()
 	for !s.readOne(r) {
 	}
 	if r.holding {
