@@ -126,6 +126,15 @@ type e2eResult struct {
 	reactor          bool          // the fields below are set
 	failed           uint64        // reactor beats failed since it started
 	sendP99          time.Duration // p99 of SendBeats calls since the reactor started
+
+	// Whole-run counts, for tests: what the window's figures must agree
+	// with, whatever the machine's speed.
+	registered uint64             // registrations the server had counted when start returned
+	atEnd      nacostest.Counters // the server's counters at the end of the window
+	untilEnd   time.Duration      // from before start to after atEnd was read
+	failures   reactor.Failures   // the reactor's failures by kind at the end of the window
+	total      nacostest.Counters // the server's counters once the instances were stopped
+	final      reactor.Stats      // the reactor's Stats once it was closed
 }
 
 // runE2E measures one end-to-end way under the scenario: start a nacostest server answering
@@ -133,7 +142,8 @@ type e2eResult struct {
 // the Nacos 15 s and 30 s at 5 s); GC and read the heap; start the
 // instances, timing it; GC and read the heap again; let them beat for the
 // warm-up; then take the server's counters and process CPU time over the
-// window; stop the instances and the server.
+// window; stop the instances, take the server's counters (and the
+// reactor's Stats) once more, and stop the server.
 func (sc scenario) runE2E(start e2eStartFunc, dir string) (r e2eResult, err error) {
 	srv, err := nacostest.Start(nacostest.Config{
 		ClientBeatInterval: sc.period,
@@ -152,9 +162,14 @@ func (sc scenario) runE2E(start e2eStartFunc, dir string) (r e2eResult, err erro
 	if err != nil {
 		return r, fmt.Errorf("starting %d instances: %w", sc.instances, err)
 	}
+	r.registered = srv.Counters().Registrations
 	defer func() {
 		if serr := l.stop(); serr != nil {
 			err = errors.Join(err, fmt.Errorf("stopping: %w", serr))
+		}
+		r.total = srv.Counters()
+		if l.reactor != nil {
+			r.final = l.reactor.Stats()
 		}
 	}()
 	r.bytesPerInstance = measure.PerInstance(before, measure.HeapInUse(), sc.instances)
@@ -162,7 +177,7 @@ func (sc scenario) runE2E(start e2eStartFunc, dir string) (r e2eResult, err erro
 	c0, cpu0, w0 := srv.Counters(), measure.CPUTime(), time.Now()
 	time.Sleep(sc.window)
 	c1, cpu1 := srv.Counters(), measure.CPUTime()
-	r.elapsed = time.Since(w0)
+	r.elapsed, r.untilEnd, r.atEnd = time.Since(w0), time.Since(t0), c1
 	r.cpu = cpu1 - cpu0
 	r.delivered = (c1.Beats - c1.NotFound) - (c0.Beats - c0.NotFound)
 	r.expected = float64(sc.instances) * float64(r.elapsed) / float64(sc.period)
@@ -170,7 +185,7 @@ func (sc scenario) runE2E(start e2eStartFunc, dir string) (r e2eResult, err erro
 	r.missing = max(0, sc.instances-c1.Healthy-c1.Unhealthy)
 	if l.reactor != nil {
 		st := l.reactor.Stats()
-		r.reactor, r.failed, r.sendP99 = true, st.Failed.Total(), st.SendLatency.P99
+		r.reactor, r.failed, r.failures, r.sendP99 = true, st.Failed.Total(), st.Failed, st.SendLatency.P99
 	}
 	return r, nil
 }

@@ -30,6 +30,62 @@ type Stats struct {
 	Lateness Percentiles
 	// SendLatency is the duration of each Transport.SendBeats call.
 	SendLatency Percentiles
+	// LatenessHistogram and SendLatencyHistogram hold the observations of
+	// Lateness and SendLatency (from the same reading of each) as
+	// cumulative buckets, for exporters such as Prometheus.
+	LatenessHistogram, SendLatencyHistogram Histogram
+}
+
+// Histogram is a latency distribution as cumulative buckets, the form
+// Prometheus exposes. Stats builds it from the histogram that gives the
+// Percentiles, so the beat path pays nothing for it.
+type Histogram struct {
+	// Count is the number of observations, those above the last bound
+	// included: the +Inf bucket.
+	Count uint64
+	// Sum is the sum of the observations in seconds, each counted at the
+	// midpoint of its fine bucket (within 1.6 % of the exact sum).
+	Sum float64
+	// Buckets are ascending by UpperBound, the same bounds in every
+	// Histogram of every Stats: 100 µs to 10 s in steps of 1, 2.5 and 5,
+	// then 15 s (Nacos marks an instance unhealthy when its beats are
+	// that late), 30 s (it removes the instance) and 60 s.
+	Buckets []Bucket
+}
+
+// Bucket is one cumulative bucket of a Histogram.
+type Bucket struct {
+	// UpperBound is the bucket's inclusive upper bound.
+	UpperBound time.Duration
+	// Count is how many observations were at most UpperBound. An
+	// observation within 3.1 % of the bound may be counted on either side
+	// of it: the fine buckets behind it are that wide.
+	Count uint64
+}
+
+// histogramBounds returns the upper bounds of every Histogram's Buckets.
+func histogramBounds() [19]time.Duration {
+	const ms = time.Millisecond
+	return [...]time.Duration{
+		ms / 10, ms / 4, ms / 2,
+		ms, 5 * ms / 2, 5 * ms,
+		10 * ms, 25 * ms, 50 * ms,
+		100 * ms, 250 * ms, 500 * ms,
+		time.Second, 5 * time.Second / 2, 5 * time.Second,
+		10 * time.Second, 15 * time.Second, 30 * time.Second, time.Minute,
+	}
+}
+
+// histogramOf returns s as a Histogram on histogramBounds.
+func histogramOf(s *measure.Snapshot) Histogram {
+	bounds := histogramBounds()
+	var counts [len(bounds)]uint64
+	s.Cumulative(bounds[:], counts[:])
+	h := Histogram{Count: s.Count(), Sum: s.SumSeconds(), Buckets: make([]Bucket, len(bounds))}
+	for i, b := range bounds {
+		h.Buckets[i] = Bucket{UpperBound: b, Count: counts[i]}
+	}
+	return h
 }
 
 // Failures counts beats that were not accepted, by kind.
@@ -94,12 +150,15 @@ func (c *counters) add(t *tally) {
 }
 
 // Stats returns a snapshot of r's counters. O(1) but for the histograms'
-// fixed-size bucket scans.
+// fixed-size bucket scans: tens of microseconds, a few allocations.
 func (r *Reactor) Stats() Stats {
 	if r == nil {
 		return Stats{}
 	}
 	c := &r.stats
+	// Each histogram is read once: its figures come from one Snapshot, so
+	// they agree with each other.
+	late, send := c.lateness.Snapshot(), c.sendLatency.Snapshot()
 	return Stats{
 		Instances: r.Len(),
 		Sent:      c.sent.Load(),
@@ -115,9 +174,10 @@ func (r *Reactor) Stats() Stats {
 		ReregisterFailed:    c.reregFailed.Load(),
 		ReregisterCoalesced: c.reregCoalesced.Load(),
 		InFlight:            c.inFlight.Load(),
-		// Each histogram is read once: its figures come from one
-		// Snapshot, so they agree with each other.
-		Lateness:    Percentiles(c.lateness.Snapshot().Summary()),
-		SendLatency: Percentiles(c.sendLatency.Snapshot().Summary()),
+
+		Lateness:             Percentiles(late.Summary()),
+		SendLatency:          Percentiles(send.Summary()),
+		LatenessHistogram:    histogramOf(late),
+		SendLatencyHistogram: histogramOf(send),
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"net"
-	"os"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,6 +12,7 @@ import (
 	"github.com/beatwheel/beatwheel/reactor"
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fastjson"
+	"golang.org/x/time/rate"
 )
 
 // Client is a Nacos v1 naming client: a reactor.Transport. It is safe for
@@ -29,12 +28,25 @@ type Client struct {
 	reqIDPrefix [16]byte
 	reqID       atomic.Uint64
 
-	authMu sync.Mutex
-	tok    atomic.Pointer[tokenInfo]
+	auth auth // the Nacos token (auth.go)
 
+	// Failover (failover.go): now is the clock (time.Now; tests set
+	// another), epoch its reading in New, lastFailover 1 + the time since
+	// epoch of the last failover (0: none yet).
+	now          func() time.Time
+	epoch        time.Time
+	lastFailover atomic.Int64
+	failoverLog  *rate.Limiter
+
+	stats clientCounters // stats.go
+
+	// ctx is cancelled by Close: it ends logins and dials in progress;
+	// conns lets Close end the HostClients' exchanges in flight.
+	ctx    context.Context
+	cancel context.CancelFunc
+	conns  connSet
 	closed atomic.Bool
-	wg     sync.WaitGroup // pipeline goroutines
-	stats  clientCounters
+	wg     sync.WaitGroup // pipeline and login goroutines
 
 	// Pools, so that a beat allocates nothing in steady state. They are
 	// the Client's own: no state is shared between Clients.
@@ -45,13 +57,6 @@ type Client struct {
 
 var _ reactor.Transport = (*Client)(nil)
 
-type tokenInfo struct {
-	token     string
-	refreshAt time.Time // log in again from here on
-	expireAt  time.Time // unusable from here on
-	retryAt   time.Time // after a failed refresh, next attempt
-}
-
 // New checks cfg and makes a Client. It does not dial: connections are
 // made when first needed. Its errors wrap ErrConfig.
 func New(cfg Config) (*Client, error) {
@@ -59,7 +64,8 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{cfg: cfg}
+	c := &Client{cfg: cfg, now: time.Now, failoverLog: rate.NewLimiter(1, 1)}
+	c.epoch = c.now()
 	c.encoders.New = func() any { return new(encoder) }
 	c.batches.New = newBatch
 	if _, err := rand.Read(c.reqIDPrefix[:]); err != nil {
@@ -74,11 +80,12 @@ func New(cfg Config) (*Client, error) {
 		hostConns = PipelineRegisterConns
 	}
 	dialer := &net.Dialer{Timeout: cfg.WriteTimeout}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
 	for _, s := range cfg.Servers {
 		c.prefix = append(c.prefix, scheme+s+cfg.ContextPath)
 		c.hcs = append(c.hcs, &fasthttp.HostClient{
 			Addr:                          s,
-			Dial:                          func(addr string) (net.Conn, error) { return dialer.Dial("tcp", addr) },
+			Dial:                          func(addr string) (net.Conn, error) { return c.conns.dial(c.ctx, dialer, addr) },
 			IsTLS:                         cfg.TLS != nil,
 			TLSConfig:                     cfg.TLS,
 			MaxConns:                      hostConns,
@@ -141,10 +148,14 @@ func (c *Client) sendHostClient(ctx context.Context, beats []reactor.Beat, resul
 			failAll(results[i:], err)
 			break
 		}
+		if c.closed.Load() {
+			failAll(results[i:], ErrClosed)
+			break
+		}
 		srv := int(c.cur.Load())
 		c.fillBeatRequest(req, e, srv, bt, token)
 		if err := c.do(ctx, srv, req, resp); err != nil {
-			results[i] = reactor.BeatResult{Err: c.netError("beat", srv, err, false)}
+			results[i] = reactor.BeatResult{Err: c.exchangeError("beat", srv, err)}
 			continue
 		}
 		results[i] = parseBeatResponse(p, resp.StatusCode(), resp.Body())
@@ -190,7 +201,7 @@ func (c *Client) fillBeatRequest(req *fasthttp.Request, e *encoder, srv int, bt 
 	req.Reset()
 	e.uri = append(e.uri[:0], c.prefix[srv]...)
 	e.uri = append(e.uri, beatPath...)
-	e.uri = e.appendQuery(e.uri, beatParams(token), bt.Info, c.cfg.Namespace, token)
+	e.uri = e.appendQuery(e.uri, beatQuery, bt.Info, c.cfg.Namespace, token)
 	req.SetRequestURIBytes(e.uri)
 	req.Header.SetMethod(fasthttp.MethodPut)
 	c.setNacosHeaders(req, e)
@@ -210,22 +221,25 @@ func (c *Client) do(ctx context.Context, srv int, req *fasthttp.Request, resp *f
 }
 
 // Register registers the ephemeral instance b describes:
-// POST {ContextPath}/v1/ns/instance. On a connection error it tries the
-// next server once.
+// POST {ContextPath}/v1/ns/instance. It first checks b as Reactor.Add does,
+// with b.Validate (which also fills b's defaults): when b is invalid it
+// sends nothing and returns Validate's error, wrapping reactor.ErrIP,
+// reactor.ErrPort, reactor.ErrServiceName, …. On a connection error it
+// tries the next server once.
 func (c *Client) Register(ctx context.Context, b *reactor.BeatInfo) error {
 	return c.instanceCall(ctx, "register", fasthttp.MethodPost, b)
 }
 
 // Deregister removes the instance b describes:
-// DELETE {ContextPath}/v1/ns/instance. On a connection error it tries the
-// next server once.
+// DELETE {ContextPath}/v1/ns/instance. It checks b as Register does. On a
+// connection error it tries the next server once.
 func (c *Client) Deregister(ctx context.Context, b *reactor.BeatInfo) error {
 	return c.instanceCall(ctx, "deregister", fasthttp.MethodDelete, b)
 }
 
 func (c *Client) instanceCall(ctx context.Context, op, method string, b *reactor.BeatInfo) error {
-	if b == nil {
-		return reactor.ErrNilBeat
+	if err := b.Validate(); err != nil {
+		return err
 	}
 	if c.closed.Load() {
 		return ErrClosed
@@ -236,15 +250,16 @@ func (c *Client) instanceCall(ctx context.Context, op, method string, b *reactor
 	}
 	e, req, resp := c.acquire()
 	defer c.release(e, req, resp)
+	srv := int(c.cur.Load())
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		srv := int(c.cur.Load())
 		c.fillInstanceRequest(req, e, srv, method, b, token)
 		if err := c.do(ctx, srv, req, resp); err != nil {
-			err = c.netError(op, srv, err, false)
+			err = c.exchangeError(op, srv, err)
 			if attempt == 0 && len(c.hcs) > 1 && errors.Is(err, ErrConnection) {
+				srv = (srv + 1) % len(c.hcs) // whether or not the client failed over
 				continue
 			}
 			return err
@@ -263,184 +278,28 @@ func (c *Client) fillInstanceRequest(req *fasthttp.Request, e *encoder, srv int,
 	req.Reset()
 	e.uri = append(e.uri[:0], c.prefix[srv]...)
 	e.uri = append(e.uri, instancePath...)
-	var order []param
-	switch {
-	case method == fasthttp.MethodPost && token == "":
-		order = registerOrder
-	case method == fasthttp.MethodPost:
-		order = registerTokenOrder
-	case token == "":
-		order = deregisterOrder
-	default:
-		order = deregisterTokOrder
+	params := deregisterQuery
+	if method == fasthttp.MethodPost {
+		params = registerQuery
 	}
-	e.uri = e.appendQuery(e.uri, order, b, c.cfg.Namespace, token)
+	e.uri = e.appendQuery(e.uri, params, b, c.cfg.Namespace, token)
 	req.SetRequestURIBytes(e.uri)
 	req.Header.SetMethod(method)
 	c.setNacosHeaders(req, e)
 }
 
-// token returns the access token to send, logging in when there is none
-// or it is due for refresh ("" without a Username).
-func (c *Client) token(ctx context.Context) (string, error) {
-	if c.cfg.Username == "" {
-		return "", nil
-	}
-	now := time.Now()
-	usable := func(t *tokenInfo) bool {
-		return t != nil && (now.Before(t.refreshAt) || (now.Before(t.expireAt) && now.Before(t.retryAt)))
-	}
-	if t := c.tok.Load(); usable(t) {
-		return t.token, nil
-	}
-	c.authMu.Lock()
-	defer c.authMu.Unlock()
-	t := c.tok.Load()
-	if usable(t) {
-		return t.token, nil
-	}
-	res, err := c.login(ctx)
-	now = time.Now()
-	if err != nil {
-		if t != nil && now.Before(t.expireAt) {
-			c.cfg.Logger.Warn("nacos token refresh failed; using the current token until it expires", "error", err)
-			t2 := *t
-			t2.retryAt = now.Add(time.Second)
-			c.tok.Store(&t2)
-			return t.token, nil
-		}
-		c.cfg.Logger.Error("nacos login failed", "error", err)
-		return "", err
-	}
-	c.tok.Store(&tokenInfo{token: res.token, refreshAt: now.Add(res.ttl - res.ttl/10), expireAt: now.Add(res.ttl)})
-	c.cfg.Logger.Info("nacos login", "username", c.cfg.Username, "ttl", res.ttl)
-	return res.token, nil
-}
-
-// login runs SecurityProxy.login: each server in turn, from the current
-// one, until one accepts. Errors wrap ErrAuth and hold neither password
-// nor token.
-func (c *Client) login(ctx context.Context) (loginResult, error) {
-	e, req, resp := c.acquire()
-	defer c.release(e, req, resp)
-	first := int(c.cur.Load())
-	var last error
-	for k := range c.hcs {
-		srv := (first + k) % len(c.hcs)
-		req.Reset()
-		e.uri = append(e.uri[:0], c.prefix[srv]...)
-		e.uri = append(e.uri, loginPath+"?username="...)
-		e.uri = appendFormEscape(e.uri, c.cfg.Username)
-		req.SetRequestURIBytes(e.uri)
-		req.Header.SetMethod(fasthttp.MethodPost)
-		req.Header.SetContentTypeBytes(valForm)
-		e.body = append(e.body[:0], "password="...)
-		e.body = appendFormEscape(e.body, c.cfg.Password)
-		req.SetBodyRaw(e.body)
-		err := c.do(ctx, srv, req, resp)
-		clear(e.body) // the password does not stay in a pooled buffer
-		switch {
-		case err != nil:
-			last = &authError{server: c.cfg.Servers[srv], err: c.netError("login", srv, err, false)}
-		case resp.StatusCode() != fasthttp.StatusOK:
-			last = &authError{server: c.cfg.Servers[srv], status: resp.StatusCode()}
-		default:
-			res, err := parseLogin(&c.parsers, resp.Body())
-			if err != nil {
-				last = &authError{server: c.cfg.Servers[srv], err: err}
-				continue
-			}
-			return res, nil
-		}
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	return loginResult{}, last
-}
-
-// authError is a failed login. It never holds the answer's body, which
-// may carry a token.
-type authError struct {
-	server string
-	status int
-	err    error
-}
-
-func (e *authError) Error() string {
-	s := ErrAuth.Error() + " at " + e.server
-	if e.status != 0 {
-		s += ": HTTP " + strconv.Itoa(e.status)
-	}
-	if e.err != nil {
-		s += ": " + e.err.Error()
-	}
-	return s
-}
-
-func (e *authError) Unwrap() []error {
-	if e.err == nil {
-		return []error{ErrAuth}
-	}
-	return []error{ErrAuth, e.err}
-}
-
-// netError is a failed exchange with a server. It wraps ErrTimeout,
-// ErrBodyTooLarge or ErrConnection, and the cause.
-type netError struct {
-	op, server string
-	kind, err  error
-}
-
-func (e *netError) Error() string {
-	return "transport: " + e.op + " " + e.server + ": " + e.kind.Error() + ": " + e.err.Error()
-}
-
-func (e *netError) Unwrap() []error { return []error{e.kind, e.err} }
-
-// netError classifies err from server srv and, for a connection error,
-// moves the client to the next server (unless quiet). err comes from
-// net, crypto/tls or fasthttp, or is one of this package's unexported
-// errors: never ErrClosed (session.kill filters it) nor ErrBodyTooLarge.
-func (c *Client) netError(op string, srv int, err error, quiet bool) error {
-	var ne net.Error
-	kind := ErrConnection
-	switch {
-	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
-		return err
-	case errors.Is(err, fasthttp.ErrBodyTooLarge):
-		kind = ErrBodyTooLarge
-	case errors.Is(err, fasthttp.ErrTimeout) || errors.Is(err, fasthttp.ErrDialTimeout) ||
-		errors.Is(err, fasthttp.ErrNoFreeConns) ||
-		errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
-		kind = ErrTimeout
-	}
-	if kind == ErrConnection && !quiet {
-		c.failover(srv, err)
-	}
-	return &netError{op: op, server: c.cfg.Servers[srv], kind: kind, err: err}
-}
-
-// failover moves the client from server srv to the next one, unless
-// another goroutine already moved it.
-func (c *Client) failover(srv int, cause error) {
-	n := len(c.cfg.Servers)
-	if n == 1 {
-		return
-	}
-	next := (srv + 1) % n
-	if c.cur.CompareAndSwap(uint32(srv), uint32(next)) {
-		c.cfg.Logger.Warn("nacos server failed; moving to the next", "from", c.cfg.Servers[srv],
-			"to", c.cfg.Servers[next], "error", cause)
-	}
-}
-
 // Close closes the client's connections and waits for its goroutines.
-// Beats in flight fail with ErrClosed. Later calls return ErrClosed.
+// Beats, registrations and logins in flight fail with ErrClosed, in either
+// mode. Later calls return ErrClosed.
 func (c *Client) Close() error {
 	if !c.closed.CompareAndSwap(false, true) {
 		return ErrClosed
 	}
+	c.cancel()
+	c.conns.closeAll()
+	c.auth.mu.Lock()
+	c.auth.closed = true // no login starts from here on
+	c.auth.mu.Unlock()
 	for _, pcs := range c.pipes {
 		for _, p := range pcs {
 			p.close()

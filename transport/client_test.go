@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,7 +32,7 @@ func TestConfig(t *testing.T) {
 		{Servers: []string{"h:1"}, ContextPath: "/na cos"}, {Servers: []string{"h:1"}, ContextPath: "/nacos#"},
 		{Servers: []string{"h:1"}, Mode: -1}, {Servers: []string{"h:1"}, MaxInflightPerConn: -1},
 		{Servers: []string{"h:1"}, ReadTimeout: -time.Second}, {Servers: []string{"h:1"}, WriteTimeout: -1},
-		{Servers: []string{"h:1"}, MaxResponseBodySize: -1},
+		{Servers: []string{"h:1"}, MaxResponseBodySize: -1}, {Servers: []string{"h:1"}, FailoverInterval: -1},
 	} {
 		c, err := New(cfg)
 		assert.ErrorIs(t, err, ErrConfig, "%+v", cfg)
@@ -62,6 +61,7 @@ func TestConfig(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, DefaultPipelineConns, c.cfg.Conns)
 	assert.Equal(t, "/nacos", c.cfg.ContextPath)
+	assert.Equal(t, DefaultFailoverInterval, c.cfg.FailoverInterval)
 	require.NoError(t, c.Close())
 	m, err := ParseMode("pipeline")
 	require.NoError(t, err)
@@ -160,74 +160,6 @@ func deadAddr(t *testing.T) string {
 	addr := ln.Addr().String()
 	ln.Close()
 	return addr
-}
-
-func TestFailover(t *testing.T) {
-	ts := newTestServer(t, nacosHandler)
-	for _, mode := range modes {
-		t.Run(mode.String(), func(t *testing.T) {
-			var logs logCapture
-			servers := []string{deadAddr(t), ts.addr}
-			c := newClient(t, Config{Servers: servers, Mode: mode, Logger: logs.logger()})
-			res := make([]reactor.BeatResult, 2)
-			c.SendBeats(bg(), testBeats(2), res)
-			assert.ErrorIs(t, res[0].Err, ErrConnection)
-			c.SendBeats(bg(), testBeats(2), res)
-			assert.NoError(t, res[0].Err)
-			assert.NoError(t, res[1].Err)
-			assert.Contains(t, logs.String(), "moving to the next")
-
-			c2 := newClient(t, Config{Servers: servers, Mode: mode})
-			assert.NoError(t, c2.Register(bg(), testInfo(0)), "register retries on the next server")
-		})
-	}
-}
-
-func TestAuth(t *testing.T) {
-	var logins atomic.Int32
-	var lastToken atomic.Value
-	ts := newTestServer(t, func(ctx *fasthttp.RequestCtx) {
-		if strings.HasSuffix(string(ctx.Path()), "/login") {
-			if string(ctx.PostArgs().Peek("password")) != "s3cret-PW" {
-				ctx.SetStatusCode(403)
-				ctx.SetBodyString("unknown user!")
-				return
-			}
-			n := logins.Add(1)
-			ctx.SetBodyString(`{"accessToken":"tok-SECRET-` + strconv.Itoa(int(n)) + `","tokenTtl":1}`)
-			return
-		}
-		lastToken.Store(string(ctx.QueryArgs().Peek("accessToken")))
-		nacosHandler(ctx)
-	})
-	for _, mode := range modes {
-		t.Run(mode.String(), func(t *testing.T) {
-			logins.Store(0)
-			var logs logCapture
-			c := newClient(t, Config{Servers: []string{ts.addr}, Mode: mode, Username: "nacos",
-				Password: "s3cret-PW", Logger: logs.logger()})
-			res := make([]reactor.BeatResult, 1)
-			c.SendBeats(bg(), testBeats(1), res)
-			require.NoError(t, res[0].Err)
-			assert.Equal(t, "tok-SECRET-1", lastToken.Load())
-			time.Sleep(950 * time.Millisecond) // past TTL minus a tenth
-			require.NoError(t, c.Register(bg(), testInfo(0)))
-			assert.Equal(t, "tok-SECRET-2", lastToken.Load())
-			assert.EqualValues(t, 2, logins.Load())
-
-			bad := newClient(t, Config{Servers: []string{ts.addr}, Mode: mode, Username: "nacos",
-				Password: "wrong-PW", Logger: logs.logger()})
-			bad.SendBeats(bg(), testBeats(1), res)
-			assert.ErrorIs(t, res[0].Err, ErrAuth)
-			err := bad.Register(bg(), testInfo(0))
-			assert.ErrorIs(t, err, ErrAuth)
-			for _, s := range []string{err.Error(), res[0].Err.Error(), logs.String()} {
-				assert.NotContains(t, s, "PW")
-				assert.NotContains(t, s, "SECRET")
-			}
-			assert.Contains(t, logs.String(), "login")
-		})
-	}
 }
 
 func TestClose(t *testing.T) {
@@ -401,4 +333,65 @@ func TestPipelineRequestIDs(t *testing.T) {
 	}
 	assert.Len(t, seen, 300)
 	assert.EqualValues(t, 2, conns.Load())
+}
+
+// TestCloseEndsHostClientCalls: in ModeHostClient, Close ends beats and
+// registrations waiting for a server that never answers, well before
+// ReadTimeout, and the beats of the batch not yet sent fail too.
+func TestCloseEndsHostClientCalls(t *testing.T) {
+	got := make(chan struct{}, 16)
+	rs := newRawServer(t, func(conn net.Conn) {
+		var b [1]byte
+		if _, err := conn.Read(b[:]); err != nil {
+			return
+		}
+		got <- struct{}{}
+		_, _ = io.Copy(io.Discard, conn)
+	})
+	c, err := New(Config{Servers: []string{rs.addr}, ReadTimeout: 30 * time.Second})
+	require.NoError(t, err)
+	res := make([]reactor.BeatResult, 16)
+	beatsDone, regDone := make(chan struct{}), make(chan error, 1)
+	go func() { defer close(beatsDone); c.SendBeats(bg(), testBeats(16), res) }()
+	go func() { regDone <- c.Register(bg(), testInfo(0)) }()
+	<-got
+	<-got // the first beat and the registration are at the server
+	require.NoError(t, c.Close())
+	<-beatsDone
+	for i, r := range res {
+		assert.ErrorIs(t, r.Err, ErrClosed, i)
+	}
+	assert.ErrorIs(t, <-regDone, ErrClosed)
+}
+
+// TestRegisterValidates: Register and Deregister check their BeatInfo as
+// Reactor.Add does and send nothing, not even a login, when it is invalid.
+func TestRegisterValidates(t *testing.T) {
+	var n atomic.Int64
+	ts := newTestServer(t, func(ctx *fasthttp.RequestCtx) { n.Add(1); nacosHandler(ctx) })
+	for _, tt := range []struct {
+		name   string
+		change func(*reactor.BeatInfo)
+		want   error
+	}{
+		{"IP out of range", func(b *reactor.BeatInfo) { b.IP = "999.1.1.1" }, reactor.ErrIP},
+		{"hostname", func(b *reactor.BeatInfo) { b.IP = "localhost" }, reactor.ErrIP},
+		{"port 0", func(b *reactor.BeatInfo) { b.Port = 0 }, reactor.ErrPort},
+		{"space in service", func(b *reactor.BeatInfo) { b.ServiceName = "my svc" }, reactor.ErrServiceName},
+		{"space in cluster", func(b *reactor.BeatInfo) { b.Cluster = "a b" }, reactor.ErrCluster},
+	} {
+		for _, mode := range modes {
+			c := newClient(t, Config{Servers: []string{ts.addr}, Mode: mode, Username: "nacos", Password: "pw"})
+			b := testInfo(0)
+			tt.change(b)
+			assert.ErrorIs(t, c.Register(bg(), b), tt.want, "%s %s register", tt.name, mode)
+			assert.ErrorIs(t, c.Deregister(bg(), b), tt.want, "%s %s deregister", tt.name, mode)
+			// Reactor.Add refuses it with the same error.
+			assert.ErrorIs(t, b.Validate(), tt.want)
+		}
+	}
+	assert.Zero(t, n.Load(), "no request reached the server")
+	c := newClient(t, Config{Servers: []string{ts.addr}, Username: "nacos", Password: "pw"})
+	require.NoError(t, c.Register(bg(), testInfo(0)))
+	assert.EqualValues(t, 2, n.Load(), "a valid instance: a login and the registration")
 }

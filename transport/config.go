@@ -56,14 +56,21 @@ const (
 	DefaultMaxInflightPerConn  = 1024
 	DefaultTimeout             = 5 * time.Second
 	DefaultMaxResponseBodySize = 64 << 10
+	DefaultFailoverInterval    = time.Second
 )
 
 // Config configures a Client. The zero value of every field but Servers is
 // usable: it means the default its comment gives.
 type Config struct {
 	// Servers lists the Nacos servers as "host:port". Required. The client
-	// uses one at a time and moves to the next after a connection error.
+	// uses one at a time and moves to the next after a connection error
+	// (at most once per FailoverInterval).
 	Servers []string
+	// FailoverInterval is the least time between two moves to the next
+	// server: however many beats fail against dead servers, the client
+	// moves at most once per interval (and logs it at most once a
+	// second). Default 1 s.
+	FailoverInterval time.Duration
 	// ContextPath is the servers' context path. Default "/nacos".
 	ContextPath string
 	// Namespace is sent as namespaceId. Default "": no namespaceId
@@ -146,8 +153,8 @@ func (cfg Config) withDefaults() (Config, error) {
 		return bad("unknown mode %d", int(cfg.Mode))
 	}
 	if cfg.Conns < 0 || cfg.MaxInflightPerConn < 0 || cfg.ReadTimeout < 0 ||
-		cfg.WriteTimeout < 0 || cfg.MaxResponseBodySize < 0 {
-		return bad("negative Conns, MaxInflightPerConn, timeout or MaxResponseBodySize")
+		cfg.WriteTimeout < 0 || cfg.MaxResponseBodySize < 0 || cfg.FailoverInterval < 0 {
+		return bad("negative Conns, MaxInflightPerConn, timeout, MaxResponseBodySize or FailoverInterval")
 	}
 	if cfg.Conns == 0 {
 		cfg.Conns = DefaultHostClientConns
@@ -166,6 +173,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.MaxResponseBodySize == 0 {
 		cfg.MaxResponseBodySize = DefaultMaxResponseBodySize
+	}
+	if cfg.FailoverInterval == 0 {
+		cfg.FailoverInterval = DefaultFailoverInterval
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

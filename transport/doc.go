@@ -27,6 +27,12 @@
 //
 // Register, Deregister and the Nacos login always use the HostClient.
 //
+// With Config.Username set the client logs in as the Java client's
+// SecurityProxy does and refreshes its token in the background before it
+// expires; failed logins back off (auth.go). After a connection error the
+// client moves to the next server, at most once per
+// Config.FailoverInterval (failover.go).
+//
 // A beat allocates nothing in steady state in ModePipeline, nor in
 // ModeHostClient while a connection is free for it; when more goroutines
 // send than it has connections, fasthttp's HostClient allocates about two

@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -9,34 +8,43 @@ import (
 	"github.com/beatwheel/beatwheel/reactor"
 )
 
-// What the requests look like, and why. Everything here follows the Nacos
-// 1.4.x Java client:
+// What the requests carry, and what of it a server reads.
 //
-//   - NamingProxy.sendBeat puts namespaceId, serviceName, clusterName, ip
-//     and port in a HashMap; reqApi adds accessToken (SecurityProxy) and
-//     app. Query.initParams copies the map in iteration order and
-//     toQueryUrl writes key=URLEncoder.encode(value). So the parameters
-//     come in java.util.HashMap order, which depends on the key set: the
-//     tables below are that order (TestJavaHashMapOrder recomputes them).
-//     We do not send app (the Java client sends "unknown" unless told a
-//     name); the order is the Java client's with app taken out.
-//   - The beat body is the form beat=URLEncoder.encode(Jackson(BeatInfo)):
-//     fields in the Java class's order (port, ip, weight, serviceName,
-//     cluster, metadata, scheduled, period, stopped), doubles as
-//     Double.toString writes them. A light beat has an empty form.
-//   - registerService / deregisterService send their parameters in the
-//     query with an empty form body.
-//   - NamingProxy.builderHeader sends Client-Version, User-Agent,
-//     RequestId (a UUID), Request-Module: Naming, Accept-Encoding gzip and
-//     a header "Requester: Keep-Alive". We send the first four; we cannot
-//     read gzip, and Requester means nothing to the server. exchangeForm
-//     sets Content-Type application/x-www-form-urlencoded;charset=UTF-8.
-//     Headers are in the Java Header map's sorted order.
-//   - SecurityProxy.login posts username in the query and password in the
-//     form to {contextPath}/v1/auth/users/login, with no Nacos headers.
+// A Nacos 1.x server reads every parameter with
+// HttpServletRequest.getParameter (WebUtils.optional and required in
+// InstanceController.beat, register and deregister), from the query and
+// the form alike: a map. It reads the beat parameter with Jackson into
+// RsInfo, field by field name, ignoring fields it does not know. So the
+// order of the parameters, the order of the JSON's fields and the way a
+// number is written mean nothing to it; which parameters are sent, their
+// values, and escaping that decodes to those values are what it reads.
+// This file writes one fixed order per request and numbers as strconv
+// writes them. TestWireValues reads requests back with net/http and
+// encoding/json and compares values; testdata/*.golden keeps the bytes of a
+// beat, a light beat, a register and a deregister so that a change shows
+// in review.
+//
+// The requests, as the Nacos 1.4 Java client's NamingProxy makes them:
+//
+//   - beat: PUT {ContextPath}/v1/ns/instance/beat with namespaceId,
+//     serviceName, clusterName, ip and port in the query and the form body
+//     beat=<BeatInfo JSON> unless the beat is light. The JSON has the Java
+//     BeatInfo's fields (the server reads port, ip, weight, serviceName,
+//     cluster and metadata from it).
+//   - register: POST {ContextPath}/v1/ns/instance; deregister: DELETE on
+//     the same path. Every parameter is in the query; the body is empty.
+//   - namespaceId comes first and is left out when Config.Namespace is
+//     empty (the server then uses "public"); accessToken comes last, when
+//     there is a token. We do not send app (the Java client's "unknown").
 //   - An empty cluster is sent as "DEFAULT" (Constants.DEFAULT_CLUSTER_NAME,
 //     what NacosNamingService fills in); a service name without a group
 //     registers with groupName DEFAULT_GROUP (NamingUtils.getGroupName).
+//   - Headers: NamingProxy.builderHeader's Client-Version, User-Agent,
+//     RequestId and Request-Module: Naming, and the form Content-Type. Not
+//     Accept-Encoding gzip (we do not read gzip) nor "Requester:
+//     Keep-Alive", which the server ignores.
+//   - SecurityProxy.login (auth.go) posts username in the query and
+//     password in the form to {ContextPath}/v1/auth/users/login.
 
 const (
 	javaClientVersion = "1.4.1"
@@ -50,65 +58,162 @@ const (
 	loginPath    = "/v1/auth/users/login"
 )
 
+// param is a parameter an instance gives its value to.
 type param uint8
 
 const (
 	pServiceName param = iota
-	pNamespace
-	pPort
+	pGroup
 	pCluster
 	pIP
-	pToken
-	pGroup
-	pMetadata
+	pPort
+	pWeight
 	pEnable
 	pHealthy
-	pWeight
 	pEphemeral
+	pMetadata
 )
 
+// paramNames holds each parameter's name with its "=".
 var paramNames = [...]string{
-	pServiceName: "serviceName",
-	pNamespace:   "namespaceId",
-	pPort:        "port",
-	pCluster:     "clusterName",
-	pIP:          "ip",
-	pToken:       "accessToken",
-	pGroup:       "groupName",
-	pMetadata:    "metadata",
-	pEnable:      "enable",
-	pHealthy:     "healthy",
-	pWeight:      "weight",
-	pEphemeral:   "ephemeral",
+	pServiceName: "serviceName=",
+	pGroup:       "groupName=",
+	pCluster:     "clusterName=",
+	pIP:          "ip=",
+	pPort:        "port=",
+	pWeight:      "weight=",
+	pEnable:      "enable=",
+	pHealthy:     "healthy=",
+	pEphemeral:   "ephemeral=",
+	pMetadata:    "metadata=",
 }
 
-// Java HashMap iteration orders (with app in the map, then dropped).
+// The instance's parameters of each request, in the order sent, between
+// namespaceId and accessToken (appendQuery).
 var (
-	beatOrder          = []param{pServiceName, pNamespace, pPort, pCluster, pIP}
-	beatTokenOrder     = []param{pNamespace, pPort, pCluster, pIP, pServiceName, pToken}
-	registerOrder      = []param{pGroup, pMetadata, pNamespace, pPort, pEnable, pHealthy, pCluster, pIP, pWeight, pEphemeral, pServiceName}
-	registerTokenOrder = []param{pMetadata, pIP, pWeight, pEphemeral, pServiceName, pToken, pGroup, pNamespace, pPort, pEnable, pHealthy, pCluster}
-	deregisterOrder    = []param{pNamespace, pPort, pCluster, pIP, pEphemeral, pServiceName}
-	deregisterTokOrder = []param{pNamespace, pPort, pCluster, pIP, pEphemeral, pServiceName, pToken}
+	beatQuery       = []param{pServiceName, pCluster, pIP, pPort}
+	deregisterQuery = []param{pServiceName, pCluster, pIP, pPort, pEphemeral}
+	registerQuery   = []param{pServiceName, pGroup, pCluster, pIP, pPort,
+		pWeight, pEnable, pHealthy, pEphemeral, pMetadata}
 )
-
-// beatParams returns the parameter order of a beat sent with token ("" for
-// none).
-func beatParams(token string) []param {
-	if token != "" {
-		return beatTokenOrder
-	}
-	return beatOrder
-}
 
 // encoder holds the scratch space of one request's encoding. Not safe for
-// concurrent use; the client pools them.
+// concurrent use; the client pools them, and each pipeline writer has one.
 type encoder struct {
 	json []byte
-	keys []string
+	meta [][2]string // appendMetadata's key-value pairs
 	uri  []byte
 	body []byte
 	wire []byte
+	head beatHead
+}
+
+// beatHead is the fixed text of a pipelined beat to one server. An encoder
+// builds it on its first beat for a client and server, and appends it
+// whole to every beat after.
+type beatHead struct {
+	c    *Client
+	host string
+	line []byte // "PUT /nacos/v1/ns/instance/beat?namespaceId=dev&"
+	hdrs []byte // " HTTP/1.1\r\nHost: …\r\nRequestId: "
+}
+
+// headFor returns the fixed text of a beat from c to host.
+func (e *encoder) headFor(c *Client, host string) *beatHead {
+	h := &e.head
+	if h.c == c && h.host == host {
+		return h
+	}
+	h.c, h.host = c, host
+	h.line = append(h.line[:0], "PUT "...)
+	h.line = append(h.line, c.cfg.ContextPath...)
+	h.line = append(h.line, beatPath...)
+	h.line = appendQueryStart(h.line, c.cfg.Namespace)
+	h.hdrs = append(h.hdrs[:0], " HTTP/1.1\r\nHost: "...)
+	h.hdrs = append(h.hdrs, host...)
+	h.hdrs = append(h.hdrs, "\r\nClient-Version: "+javaClientVersion+
+		"\r\nContent-Type: "+formContentType+
+		"\r\nRequest-Module: Naming\r\nUser-Agent: "+userAgent+
+		"\r\nRequestId: "...)
+	return h
+}
+
+// appendBeatWire appends a whole HTTP/1.1 beat request, as the pipeline
+// writes it.
+func (e *encoder) appendBeatWire(dst []byte, c *Client, host string, bt reactor.Beat, token string, reqID uint64) []byte {
+	h := e.headFor(c, host)
+	dst = append(dst, h.line...)
+	dst = e.appendParams(dst, beatQuery, bt.Info)
+	dst = appendToken(dst, token)
+	dst = append(dst, h.hdrs...)
+	dst = appendRequestID(dst, &c.reqIDPrefix, reqID)
+	dst = append(dst, "\r\nContent-Length: "...)
+	if bt.Light {
+		return append(dst, "0\r\n\r\n"...)
+	}
+	e.body = e.appendBeatBody(e.body[:0], bt.Info)
+	dst = strconv.AppendInt(dst, int64(len(e.body)), 10)
+	dst = append(dst, "\r\n\r\n"...)
+	return append(dst, e.body...)
+}
+
+// appendQuery appends the query of a request: "?", namespaceId unless ns
+// is empty, the instance's params, accessToken unless token is empty.
+func (e *encoder) appendQuery(dst []byte, params []param, b *reactor.BeatInfo, ns, token string) []byte {
+	dst = appendQueryStart(dst, ns)
+	dst = e.appendParams(dst, params, b)
+	return appendToken(dst, token)
+}
+
+// appendQueryStart appends "?namespaceId=<ns>&", or "?" when ns is empty.
+func appendQueryStart(dst []byte, ns string) []byte {
+	dst = append(dst, '?')
+	if ns == "" {
+		return dst
+	}
+	dst = append(dst, "namespaceId="...)
+	dst = appendFormEscape(dst, ns)
+	return append(dst, '&')
+}
+
+// appendToken appends "&accessToken=<token>", or nothing when token is
+// empty.
+func appendToken(dst []byte, token string) []byte {
+	if token == "" {
+		return dst
+	}
+	dst = append(dst, "&accessToken="...)
+	return appendFormEscape(dst, token)
+}
+
+// appendParams appends params of b as "k=v&k=v".
+func (e *encoder) appendParams(dst []byte, params []param, b *reactor.BeatInfo) []byte {
+	for i, p := range params {
+		if i > 0 {
+			dst = append(dst, '&')
+		}
+		dst = append(dst, paramNames[p]...)
+		switch p {
+		case pServiceName:
+			dst = appendFormEscape(dst, b.ServiceName)
+		case pGroup:
+			dst = appendFormEscape(dst, groupOf(b.ServiceName))
+		case pCluster:
+			dst = appendFormEscape(dst, cluster(b))
+		case pIP:
+			dst = appendFormEscape(dst, b.IP)
+		case pPort:
+			dst = strconv.AppendInt(dst, int64(b.Port), 10)
+		case pWeight:
+			dst = appendFormEscape(dst, appendNumber(e.json[:0], b.Weight))
+		case pEnable, pHealthy, pEphemeral:
+			dst = append(dst, "true"...)
+		case pMetadata:
+			e.json = e.appendMetadata(e.json[:0], b.Metadata)
+			dst = appendFormEscape(dst, e.json)
+		}
+	}
+	return dst
 }
 
 func cluster(b *reactor.BeatInfo) string {
@@ -132,61 +237,27 @@ func periodMillis(b *reactor.BeatInfo) int64 {
 	return b.Period.Milliseconds()
 }
 
-// appendQuery appends "?k=v&..." in order; namespace and token are left
-// out when empty.
-func (e *encoder) appendQuery(dst []byte, order []param, b *reactor.BeatInfo, ns, token string) []byte {
-	sep := byte('?')
-	for _, p := range order {
-		switch {
-		case p == pNamespace && ns == "", p == pToken && token == "":
-			continue
-		}
-		dst = append(dst, sep)
-		sep = '&'
-		dst = append(dst, paramNames[p]...)
-		dst = append(dst, '=')
-		switch p {
-		case pServiceName:
-			dst = appendFormEscape(dst, b.ServiceName)
-		case pNamespace:
-			dst = appendFormEscape(dst, ns)
-		case pPort:
-			dst = strconv.AppendInt(dst, int64(b.Port), 10)
-		case pCluster:
-			dst = appendFormEscape(dst, cluster(b))
-		case pIP:
-			dst = appendFormEscape(dst, b.IP)
-		case pToken:
-			dst = appendFormEscape(dst, token)
-		case pGroup:
-			dst = appendFormEscape(dst, groupOf(b.ServiceName))
-		case pMetadata:
-			e.json = e.appendMetadata(e.json[:0], b.Metadata)
-			dst = appendFormEscapeBytes(dst, e.json)
-		case pEnable, pHealthy, pEphemeral:
-			dst = append(dst, "true"...)
-		case pWeight:
-			dst = appendFormEscapeBytes(dst, appendJavaDouble(e.json[:0], b.Weight))
-		}
-	}
-	return dst
+// appendNumber appends f as a JSON number that Java's Double.parseDouble
+// also reads: "1", "0.5", "1e+07". (Validate refuses NaN and infinities.)
+func appendNumber(dst []byte, f float64) []byte {
+	return strconv.AppendFloat(dst, f, 'g', -1, 64)
 }
 
 // appendBeatBody appends the form body of a full beat: beat=<BeatInfo JSON>.
 func (e *encoder) appendBeatBody(dst []byte, b *reactor.BeatInfo) []byte {
 	e.json = e.appendBeatJSON(e.json[:0], b)
 	dst = append(dst, "beat="...)
-	return appendFormEscapeBytes(dst, e.json)
+	return appendFormEscape(dst, e.json)
 }
 
-// appendBeatJSON appends BeatInfo as Jackson writes the Java BeatInfo.
+// appendBeatJSON appends b as the Java client's BeatInfo JSON.
 func (e *encoder) appendBeatJSON(dst []byte, b *reactor.BeatInfo) []byte {
 	dst = append(dst, `{"port":`...)
 	dst = strconv.AppendInt(dst, int64(b.Port), 10)
 	dst = append(dst, `,"ip":`...)
 	dst = appendJSONString(dst, b.IP)
 	dst = append(dst, `,"weight":`...)
-	dst = appendJavaDouble(dst, b.Weight)
+	dst = appendNumber(dst, b.Weight)
 	dst = append(dst, `,"serviceName":`...)
 	dst = appendJSONString(dst, b.ServiceName)
 	dst = append(dst, `,"cluster":`...)
@@ -202,32 +273,33 @@ func (e *encoder) appendBeatJSON(dst []byte, b *reactor.BeatInfo) []byte {
 	return append(dst, '}')
 }
 
-// appendMetadata appends m as a JSON object with sorted keys (the Java
-// client writes HashMap order; the server reads a map either way).
+// appendMetadata appends m as a JSON object. The server reads a map; the
+// keys are sorted so that an instance's requests are the same bytes every
+// time.
 func (e *encoder) appendMetadata(dst []byte, m map[string]string) []byte {
-	e.keys = e.keys[:0]
-	for k := range m {
-		e.keys = append(e.keys, k)
+	e.meta = e.meta[:0]
+	for k, v := range m {
+		e.meta = append(e.meta, [2]string{k, v})
 	}
-	slices.Sort(e.keys)
+	slices.SortFunc(e.meta, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
 	dst = append(dst, '{')
-	for i, k := range e.keys {
+	for i, kv := range e.meta {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendJSONString(dst, k)
+		dst = appendJSONString(dst, kv[0])
 		dst = append(dst, ':')
-		dst = appendJSONString(dst, m[k])
+		dst = appendJSONString(dst, kv[1])
 	}
-	clear(e.keys)
+	clear(e.meta) // keep no strings alive from a pooled encoder
 	return append(dst, '}')
 }
 
 const upperHex = "0123456789ABCDEF"
 
-// appendJSONString appends s quoted as Jackson quotes it: \" \\ and the
-// short escapes \b \t \n \f \r, other control characters as \u00XX, the
-// rest as it is.
+// appendJSONString appends s as a JSON string: \" \\ and the short
+// escapes \b \t \n \f \r, other control characters as \u00XX, the rest as
+// it is.
 func appendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
@@ -259,7 +331,8 @@ func appendJSONString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// formSafe marks the bytes java.net.URLEncoder leaves alone.
+// formSafe marks the bytes java.net.URLEncoder leaves alone: letters,
+// digits and .-*_.
 var formSafe = func() (t [256]bool) {
 	for c := 'a'; c <= 'z'; c++ {
 		t[c] = true
@@ -276,79 +349,27 @@ var formSafe = func() (t [256]bool) {
 	return t
 }()
 
-// appendFormEscape appends s as java.net.URLEncoder.encode(s, "UTF-8")
-// does: letters, digits and .-*_ stay, space becomes +, every other byte
-// %XX.
-func appendFormEscape(dst []byte, s string) []byte {
+// appendFormEscape appends s form-escaped as java.net.URLEncoder.encode(s,
+// "UTF-8") does: letters, digits and .-*_ stay, space becomes +, every
+// other byte %XX. It reserves room for the worst case (every byte %XX)
+// and fills it, so the loop does no append.
+func appendFormEscape[S string | []byte](dst []byte, s S) []byte {
+	n := len(dst)
+	dst = slices.Grow(dst, 3*len(s))[:n+3*len(s)]
 	for i := 0; i < len(s); i++ {
-		dst = appendFormByte(dst, s[i])
-	}
-	return dst
-}
-
-func appendFormEscapeBytes(dst, s []byte) []byte {
-	for _, c := range s {
-		dst = appendFormByte(dst, c)
-	}
-	return dst
-}
-
-func appendFormByte(dst []byte, c byte) []byte {
-	switch {
-	case formSafe[c]:
-		return append(dst, c)
-	case c == ' ':
-		return append(dst, '+')
-	}
-	return append(dst, '%', upperHex[c>>4], upperHex[c&15])
-}
-
-// appendJavaDouble appends f as Java's Double.toString writes it: "1.0",
-// "0.5", "1.0E7", "1.0E-4".
-func appendJavaDouble(dst []byte, f float64) []byte {
-	switch {
-	case math.IsNaN(f):
-		return append(dst, "NaN"...)
-	case math.IsInf(f, 1):
-		return append(dst, "Infinity"...)
-	case math.IsInf(f, -1):
-		return append(dst, "-Infinity"...)
-	}
-	if a := math.Abs(f); a == 0 || (a >= 1e-3 && a < 1e7) {
-		start := len(dst)
-		dst = strconv.AppendFloat(dst, f, 'f', -1, 64)
-		for _, c := range dst[start:] {
-			if c == '.' {
-				return dst
-			}
+		switch c := s[i]; {
+		case formSafe[c]:
+			dst[n] = c
+			n++
+		case c == ' ':
+			dst[n] = '+'
+			n++
+		default:
+			dst[n], dst[n+1], dst[n+2] = '%', upperHex[c>>4], upperHex[c&15]
+			n += 3
 		}
-		return append(dst, '.', '0')
 	}
-	// Computerized scientific notation: d.dddE[-]n.
-	var tmp [32]byte
-	s := strconv.AppendFloat(tmp[:0], f, 'e', -1, 64) // -1.2345e-05
-	e := 0
-	for e < len(s) && s[e] != 'e' {
-		e++
-	}
-	mant, exp := s[:e], s[e+1:]
-	dst = append(dst, mant...)
-	hasDot := false
-	for _, c := range mant {
-		hasDot = hasDot || c == '.'
-	}
-	if !hasDot {
-		dst = append(dst, '.', '0')
-	}
-	dst = append(dst, 'E')
-	if exp[0] == '-' {
-		dst = append(dst, '-')
-	}
-	exp = exp[1:]
-	for len(exp) > 1 && exp[0] == '0' {
-		exp = exp[1:]
-	}
-	return append(dst, exp...)
+	return dst[:n]
 }
 
 // appendRequestID appends a UUID-shaped request id: the client's random
@@ -369,26 +390,3 @@ func appendRequestID(dst []byte, prefix *[16]byte, n uint64) []byte {
 }
 
 const lowerHex = "0123456789abcdef"
-
-// appendBeatWire appends a whole HTTP/1.1 beat request, as the pipeline
-// writes it.
-func (e *encoder) appendBeatWire(dst []byte, c *Client, host string, bt reactor.Beat, token string, reqID uint64) []byte {
-	dst = append(dst, "PUT "...)
-	dst = append(dst, c.cfg.ContextPath...)
-	dst = append(dst, beatPath...)
-	dst = e.appendQuery(dst, beatParams(token), bt.Info, c.cfg.Namespace, token)
-	dst = append(dst, " HTTP/1.1\r\nHost: "...)
-	dst = append(dst, host...)
-	dst = append(dst, "\r\nClient-Version: "+javaClientVersion+
-		"\r\nContent-Type: "+formContentType+
-		"\r\nRequest-Module: Naming\r\nRequestId: "...)
-	dst = appendRequestID(dst, &c.reqIDPrefix, reqID)
-	dst = append(dst, "\r\nUser-Agent: "+userAgent+"\r\nContent-Length: "...)
-	if bt.Light {
-		return append(dst, "0\r\n\r\n"...)
-	}
-	e.body = e.appendBeatBody(e.body[:0], bt.Info)
-	dst = strconv.AppendInt(dst, int64(len(e.body)), 10)
-	dst = append(dst, "\r\n\r\n"...)
-	return append(dst, e.body...)
-}

@@ -15,6 +15,11 @@ var (
 	// ErrAuth reports a failed Nacos login. Its messages never hold the
 	// password or a token.
 	ErrAuth = errors.New("transport: nacos login failed")
+	// ErrAuthBackoff reports a send that found no valid token while the
+	// client waits before its next login, after a failed one (see
+	// MinLoginBackoff). The error also wraps that login's error, so
+	// errors.Is(err, ErrAuth) holds as well.
+	ErrAuthBackoff = errors.New("transport: nacos login backing off")
 	// ErrTimeout is wrapped by read, write and dial timeouts, and by
 	// fasthttp.ErrNoFreeConns: no HostClient connection came free within
 	// Config.WriteTimeout.

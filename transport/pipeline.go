@@ -303,7 +303,7 @@ func (p *pconn) dialNext() {
 		case closed:
 			err = ErrClosed
 		case len(pending) > 0:
-			err = p.c.netError("dial", p.srv, err, false)
+			err = p.c.exchangeError("dial", p.srv, err)
 		default:
 			p.c.cfg.Logger.Debug("nacos pipelined dial ahead failed", "server", p.addr, "error", err)
 		}
@@ -465,9 +465,12 @@ func (s *session) kill(err error, failover bool) {
 				c.stats.serverCloses.Add(1)
 				c.cfg.Logger.Debug("nacos server ended a connection", "server", s.p.addr, "inflight", s.n.Load(), "error", err)
 			}
-			err = c.netError("beat", s.p.srv, err, true)
+			err = c.netError("beat", s.p.srv, err)
 		default:
-			err = c.netError("beat", s.p.srv, err, !failover)
+			err = c.netError("beat", s.p.srv, err)
+			if failover && errors.Is(err, ErrConnection) {
+				c.failover(s.p.srv, err)
+			}
 			c.cfg.Logger.Warn("nacos connection broken", "server", s.p.addr, "inflight", s.n.Load(), "error", err)
 		}
 		s.err = err

@@ -71,29 +71,3 @@ func parseBeatJSON(p *fastjson.Parser, body []byte) (reactor.BeatResult, error) 
 	}
 	return r, nil
 }
-
-// loginResult is the part of a login answer the client keeps.
-type loginResult struct {
-	token string
-	ttl   time.Duration
-}
-
-// parseLogin reads {"accessToken":"...","tokenTtl":18000,...}. Its errors
-// never hold the body: it carries the token.
-func parseLogin(parsers *fastjson.ParserPool, body []byte) (loginResult, error) {
-	p := parsers.Get()
-	defer parsers.Put(p)
-	v, err := p.ParseBytes(body)
-	if err != nil {
-		return loginResult{}, errors.New("login answer is not JSON")
-	}
-	tok := v.GetStringBytes("accessToken")
-	if len(tok) == 0 {
-		return loginResult{}, errors.New("login answer has no accessToken")
-	}
-	ttl := v.GetInt64("tokenTtl")
-	if ttl <= 0 {
-		return loginResult{}, errors.New("login answer has no positive tokenTtl")
-	}
-	return loginResult{token: string(tok), ttl: time.Duration(ttl) * time.Second}, nil
-}

@@ -27,7 +27,6 @@ func (r *runState) report(last measure.Sample, end status, interrupted bool) *re
 			AllAdded: r.addedAt != time.Time{},
 			Steady:   r.warm,
 			Added:    end.added,
-			Add:      r.add,
 			Warmup:   r.steady.At.Sub(r.start),
 			Length:   st.Elapsed,
 		},
@@ -39,15 +38,19 @@ func (r *runState) report(last measure.Sample, end status, interrupted bool) *re
 			BytesPerInstance: r.perInstance,
 			RSS:              measure.RSS(),
 		},
+		Series: r.series,
+	}
+	if rep.Window.AllAdded {
+		rep.Window.Add = r.addedAt.Sub(r.start)
 	}
 	if b := end.stats; b != nil {
 		var a reactor.Stats // from the start when the window does
 		if r.steadyStatus.stats != nil {
 			a = *r.steadyStatus.stats
 		}
-		f := failedBetween(a.Failed, b.Failed)
+		f := failedBetween(a.Failed, b.Failed, r.steadyStatus.http, end.http)
 		rep.Beats.Sent, rep.Beats.Light = b.Sent-a.Sent, b.Light-a.Light
-		rep.Beats.Failed = report.Failures{NotFound: f.NotFound, Code: f.Code, Timeout: f.Timeout, Transport: f.Transport}
+		rep.Beats.Failed = report.Failures{NotFound: f.NotFound, Code: f.Code, HTTP: f.HTTP, Timeout: f.Timeout, Transport: f.Transport}
 		send := report.Latency(b.SendLatency)
 		rep.SendLatency = &send
 		rep.Registrations = &report.Registrations{Failed: end.regFailed, Reregistered: b.Reregistered, ReregisterFailed: b.ReregisterFailed}
@@ -80,8 +83,21 @@ func configReport(cfg config) report.Config {
 	return c
 }
 
-// failedBetween returns the failures counted from a to b.
-func failedBetween(a, b reactor.Failures) reactor.Failures {
-	return reactor.Failures{NotFound: b.NotFound - a.NotFound, Code: b.Code - a.Code,
-		Timeout: b.Timeout - a.Timeout, Transport: b.Transport - a.Transport}
+// failures counts failed beats by kind: the reactor's Failures with the
+// answers of HTTP error status, which it counts as Transport, apart.
+type failures struct {
+	NotFound, Code, HTTP, Timeout, Transport uint64
+}
+
+// Total is the number of failed beats.
+func (f failures) Total() uint64 { return f.NotFound + f.Code + f.HTTP + f.Timeout + f.Transport }
+
+// failedBetween returns the failures counted from a to b, httpA and httpB
+// being the HTTP error answers counted by then, which a and b count as
+// Transport.
+func failedBetween(a, b reactor.Failures, httpA, httpB uint64) failures {
+	http := httpB - httpA
+	transport := b.Transport - a.Transport
+	return failures{NotFound: b.NotFound - a.NotFound, Code: b.Code - a.Code, HTTP: http,
+		Timeout: b.Timeout - a.Timeout, Transport: transport - min(http, transport)}
 }

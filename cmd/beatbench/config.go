@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/beatwheel/beatwheel/reactor"
 	"github.com/beatwheel/beatwheel/transport"
 )
 
@@ -29,6 +32,7 @@ type config struct {
 	trans transportChoice
 
 	json         string  // write the report as JSON to this file too; "": don't
+	html         string  // write the report as an HTML page to this file too; "": don't
 	minDelivered float64 // percent of expected beats below which the run fails; 0: no gate
 	tty          bool    // stdout is a terminal: one progress line, updated in place
 
@@ -40,6 +44,7 @@ type config struct {
 	ns       string
 	username string
 	password string
+	keep     bool // leave the instances registered on -server at the end
 }
 
 // Defaults for a bare "go run ./cmd/beatbench": big enough to be
@@ -57,8 +62,9 @@ const runUsage = `Usage: beatbench [run] [flags]
 
 Keeps N instances beating and reports what it costs. With no -server it
 starts an embedded Nacos-compatible server (nacostest) and registers the
-instances there first. Exit status: 0 ok, 1 the run failed, 2 bad flags,
-3 delivered below -min-delivered.
+instances there first; against -server it deregisters them at the end
+(-keep keeps them). Exit status: 0 ok, 1 the run failed, 2 bad flags,
+3 delivered below -min-delivered (or a window too short to judge).
 
 Flags:
 `
@@ -80,8 +86,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Func("server", "Nacos server host:port; repeat or separate with commas for several (default: an embedded server)", func(s string) error {
 		for a := range strings.SplitSeq(s, ",") {
 			a = strings.TrimSpace(a)
-			if _, _, err := net.SplitHostPort(a); err != nil {
-				return fmt.Errorf("%q is not host:port", a)
+			if err := checkHostPort(a); err != nil {
+				return err
 			}
 			cfg.servers = append(cfg.servers, a)
 		}
@@ -91,14 +97,16 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.conns, "conns", 0, "connections per server (0: the transport's default for -mode)")
 	fs.IntVar(&cfg.senders, "senders", 0, "most reactor sender goroutines at once (0: the reactor's default)")
 	fs.StringVar(&cfg.ns, "namespace", "", "Nacos namespace id (default: the server's, public)")
-	fs.StringVar(&cfg.username, "username", "", "Nacos user to log in as")
-	fs.StringVar(&cfg.password, "password", "", "Nacos password (never printed)")
-	fs.Func("shard", "run only shard `i/n` of -instances: instances i, i+n, i+2n, ... (0 <= i < n)", func(s string) error {
-		sh, err := parseShard(s)
+	fs.BoolVar(&cfg.keep, "keep", false, "with -server, leave the instances registered at the end (default: deregister them)")
+	fs.StringVar(&cfg.username, "username", "", "Nacos user to log in as (default: $"+envUsername+")")
+	fs.StringVar(&cfg.password, "password", "", "Nacos password, never printed (default: $"+envPassword+", which ps does not show)")
+	fs.Func("shard", "run only shard `i/n` of -instances: instances i, i+n, i+2n, ... (0 <= i < n);\njob/n takes i from $"+envJobIndex+" (a Kubernetes Indexed Job)", func(s string) error {
+		sh, err := parseShard(s, os.LookupEnv)
 		cfg.shard = sh
 		return err
 	})
 	fs.StringVar(&cfg.json, "json", "", "also write the report as JSON to `file` (schema: go doc ./internal/report)")
+	fs.StringVar(&cfg.html, "html", "", "also write the report as one self-contained HTML page of charts to `file`")
 	fs.Float64Var(&cfg.minDelivered, "min-delivered", 0, "exit 3 when under this `percent` of expected beats is delivered in the steady window (0: never)")
 	// The flag package prints its own errors and usage; we print one line
 	// instead, and usage only when asked.
@@ -106,6 +114,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.SetOutput(stderr)
+			fmt.Fprint(stderr, commandsUsage)
 			fmt.Fprint(stderr, runUsage)
 			fs.PrintDefaults()
 			return cfg, err
@@ -120,6 +129,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return cfg, fmt.Errorf("%w: -mode %q: want pipeline or hostclient", errUsage, mode)
 	}
 	cfg.mode = m
+	if !isSet(fs, "services") {
+		// The default is for the default -instances: fewer instances
+		// get a service each.
+		cfg.services = min(cfg.services, cfg.instances)
+	}
+	cfg.credentialsFromEnv(os.LookupEnv)
 	err = cfg.validate()
 	return cfg, err
 }
@@ -136,12 +151,18 @@ func (c *config) validate() error {
 		return fmt.Errorf("%w: -instances %d: need at least 1", errUsage, c.instances)
 	case c.services < 1:
 		return fmt.Errorf("%w: -services %d: need at least 1", errUsage, c.services)
+	case c.services > c.instances:
+		return fmt.Errorf("%w: -services %d: more than the %d -instances", errUsage, c.services, c.instances)
 	case c.period <= 0:
 		return fmt.Errorf("%w: -period %v: must be positive", errUsage, c.period)
+	case c.period < reactor.MinPeriod || c.period > reactor.MaxPeriod:
+		return fmt.Errorf("%w: -period %v: outside the reactor's range [%v, %v]", errUsage, c.period, reactor.MinPeriod, reactor.MaxPeriod)
 	case c.duration <= 0:
 		return fmt.Errorf("%w: -duration %v: must be positive", errUsage, c.duration)
 	case c.tick <= 0:
 		return fmt.Errorf("%w: -tick %v: must be positive", errUsage, c.tick)
+	case c.tick > c.period:
+		return fmt.Errorf("%w: -tick %v: longer than -period %v", errUsage, c.tick, c.period)
 	case c.ramp < 0:
 		return fmt.Errorf("%w: -ramp %v: must not be negative", errUsage, c.ramp)
 	case c.conns < 0:
@@ -157,15 +178,76 @@ func (c *config) validate() error {
 	if c.shard.size(c.instances) < 1 {
 		return fmt.Errorf("%w: -shard %v of %d instances is empty", errUsage, c.shard, c.instances)
 	}
+	if err := c.checkWindow(); err != nil {
+		return err
+	}
 	var ok bool
 	if c.sched, ok = lookupScheduler(c.scheduler); !ok {
 		return fmt.Errorf("%w: -scheduler %q: want %s", errUsage, c.scheduler, strings.Join(schedulerNames(), " or "))
+	}
+	if err := c.sched.checkTick(c.tick); err != nil {
+		return fmt.Errorf("%w: -tick %v: %w", errUsage, c.tick, err)
 	}
 	if c.trans, ok = lookupTransport(c.transport); !ok {
 		return fmt.Errorf("%w: -transport %q: want %s", errUsage, c.transport, strings.Join(transportNames(), " or "))
 	}
 	if c.transport != "nacos" && (len(c.servers) > 0 || c.username != "") {
 		return fmt.Errorf("%w: -server and -username need -transport nacos", errUsage)
+	}
+	if c.keep && len(c.servers) == 0 {
+		return fmt.Errorf("%w: -keep needs -server: the embedded server ends with the run", errUsage)
+	}
+	return nil
+}
+
+// checkWindow refuses a -min-delivered gate on a run whose steady window
+// (-duration less the period of warm-up) would be shorter than two
+// periods: too short to judge.
+func (c *config) checkWindow() error {
+	if c.minDelivered == 0 || c.duration-c.period >= minJudged*c.period {
+		return nil
+	}
+	return fmt.Errorf("%w: -min-delivered with -duration %v: the steady window would be shorter than %d periods of %v; want -duration of at least %v",
+		errUsage, c.duration, minJudged, c.period, (minJudged+1)*c.period)
+}
+
+// Names of the environment variables beatbench reads.
+const (
+	envUsername = "NACOS_USERNAME"
+	envPassword = "NACOS_PASSWORD"
+	envJobIndex = "JOB_COMPLETION_INDEX"
+)
+
+// credentialsFromEnv fills -username and -password, when not given, from
+// NACOS_USERNAME and NACOS_PASSWORD: flags win. The password is taken from
+// the environment only when there is a user to log in as (by flag or
+// environment), so -username u with NACOS_PASSWORD set keeps the password
+// out of ps.
+func (c *config) credentialsFromEnv(lookup func(string) (string, bool)) {
+	if c.username == "" {
+		c.username, _ = lookup(envUsername)
+	}
+	if c.username != "" && c.password == "" {
+		c.password, _ = lookup(envPassword)
+	}
+}
+
+// isSet says whether the flag called name was given on the command line.
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// checkHostPort returns an error unless a is host:port with a port from
+// 1 to 65535.
+func checkHostPort(a string) error {
+	_, port, err := net.SplitHostPort(a)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port", a)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("%q: port %s is not from 1 to 65535", a, port)
 	}
 	return nil
 }

@@ -10,6 +10,8 @@
 //	beatbench [run] [flags]         keep instances beating and report
 //	beatbench serve [flags]         run the nacostest server standalone
 //	beatbench merge [flags] FILE... add up the JSON reports of shard runs
+//	beatbench plot [flags] FILE...  draw JSON reports as one HTML page
+//	beatbench help [COMMAND]        list the commands, or a command's flags
 //
 // With no arguments, run starts an embedded server and keeps 100,000
 // instances beating every 5 s for 27 s after adding them: about half a
@@ -23,7 +25,15 @@
 //	              [-mode pipeline|hostclient] [-conns n] [-senders n]
 //	              [-scheduler wheel|russellluo] [-tick 10ms]
 //	              [-transport nacos|noop|none]
-//	              [-shard i/n] [-json FILE] [-min-delivered PCT]
+//	              [-shard i/n|job/n] [-json FILE] [-html FILE]
+//	              [-min-delivered PCT] [-keep]
+//
+// Every flag is checked before any work, and a bad one exits 2 naming it:
+// -tick longer than -period or finer than the scheduler allows, -period
+// outside the reactor's range (10ms to 1m), a -server port outside 1 to
+// 65535, more -services than -instances (the default 1000 services shrink
+// to -instances when fewer), -min-delivered with a -duration whose steady
+// window would be shorter than two periods.
 //
 // -transport nacos (the default) registers each instance and keeps it
 // beating through the reactor and the HTTP transport, against -server or
@@ -33,8 +43,14 @@
 //
 // The first beats are spread over one period. The summary covers the
 // steady window: from one period after the last instance was added to the
-// end (a shorter run says so and covers what it has). Send latency is
-// per transport batch over the whole run. Ctrl-C (or SIGTERM) ends the run
+// end, -duration after it was added; both edges are timers from that
+// moment, not progress ticks (a shorter run says so and covers what it
+// has). A window shorter than two periods is marked short: too short to
+// judge delivery by. Send latency is per transport batch over the whole
+// run (the p99-send progress column too); beats failed by kind tells
+// 20404, another Nacos code, an HTTP error status (such as 500), a
+// timeout and other transport errors apart; light beats are counted
+// apart from failures, as how beats were sent. Ctrl-C (or SIGTERM) ends the run
 // early and still prints the report, and writes -json, so far. Figures are
 // measured as bench/ measures them (package internal/measure): CPU is the
 // process's getrusage time, memory per instance is the heap after adding
@@ -51,9 +67,26 @@
 // its own i. The report records the shard; merge adds the shards' JSON
 // reports up.
 //
+// -shard job/n takes i from $JOB_COMPLETION_INDEX, which Kubernetes sets
+// in each pod of an Indexed Job; unset or out of range exits 2.
+//
 // -min-delivered PCT fails the run (exit 3, one line on stderr) when fewer
 // than PCT percent of the expected beats were delivered (accepted with
-// code 10200) in the steady window, so beatbench can gate a pipeline.
+// code 10200) in the steady window, so beatbench can gate a pipeline. It
+// refuses to judge a window shorter than two periods (exit 3, saying so):
+// the edges of a period weigh too much in it.
+//
+// Against -server, the run deregisters every instance it registered when
+// it ends, Ctrl-C included, showing progress once a second (a second
+// Ctrl-C stops that); -keep leaves them registered. -username and
+// -password default to $NACOS_USERNAME and $NACOS_PASSWORD, so that the
+// password need not show in ps; flags win.
+//
+// -html FILE writes one self-contained HTML page (no network needed to
+// open it): charts over time of beats/s sent and ok, failures/s by kind,
+// p99 lateness and send latency, CPU, RSS and registrations, beside the
+// summary. The JSON report carries the per-second series they are drawn
+// from.
 //
 // # serve
 //
@@ -61,9 +94,24 @@
 //	                [-unhealthy-after 15s] [-remove-after 30s]
 //	                [-username u -password p] [-latency d] [-error-rate f]
 //	                [-reset-rate f] [-malformed-rate f] [-duration d]
+//	                [-max-requests-per-conn 100] [-idle-timeout 60s]
+//	                [-restart-after d [-restart-every d]]
 //
 // Runs the nacostest Nacos v1 naming server, with fault injection, and
-// prints its counters every second, until interrupted or -duration.
+// prints its counters every second, until interrupted or -duration. It
+// listens on 127.0.0.1 unless -addr says otherwise. Like Nacos 1.x on
+// Tomcat, it closes a connection after 100 requests and one idle for 60 s
+// (0 turns either off). -restart-after d forgets every instance d after
+// the start, as a restarted Nacos would, and logs it; -restart-every
+// repeats that.
+//
+// # plot
+//
+//	beatbench plot [-title t] FILE... > out.html
+//
+// Draws JSON reports as one self-contained HTML page, every report on the
+// same axes (time from each run's start), to compare runs: two shards, two
+// versions, two servers.
 //
 // # merge
 //
@@ -80,9 +128,9 @@
 // # JSON report
 //
 // -json FILE writes the same report the summary shows, as JSON, schema
-// version 1: {"schema": 1, "config": ..., "shards": [...], "start", "end",
+// version 2: {"schema": 2, "config": ..., "shards": [...], "start", "end",
 // "window", "beats", "send_latency", "lateness", "cost", "registrations",
-// "server", "problems"}. Durations are integer nanoseconds (names end in
+// "server", "problems", "series"}. Durations are integer nanoseconds (names end in
 // _ns). The schema, field by field, is the doc of package
 // internal/report (go doc ./internal/report Report); testdata/
 // report.golden.json is an example. The password is never in it.
@@ -93,7 +141,8 @@
 //	1  it failed: server unreachable, login refused, a write or a report
 //	   file failed, report files do not match
 //	2  bad command line: an unknown flag or command, a bad flag value
-//	3  fewer beats delivered than -min-delivered asks
+//	3  fewer beats delivered than -min-delivered asks, or a window too
+//	   short for it to judge
 //
 // Every error is one line on stderr, starting "beatbench: ".
 package main

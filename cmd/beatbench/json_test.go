@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"flag"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,13 +32,19 @@ func fixedReport() *report.Report {
 		Start:         start,
 		End:           start.Add(37 * time.Second),
 		Window:        report.Window{AllAdded: true, Steady: true, Added: 25_000, Add: 1200 * time.Millisecond, Warmup: 6200 * time.Millisecond, Length: 25 * time.Second},
-		Beats:         report.Beats{Expected: 125_000, Sent: 124_990, OK: 124_980, Light: 124_000, Failed: report.Failures{NotFound: 4, Code: 1, Timeout: 3, Transport: 2}},
+		Beats:         report.Beats{Expected: 125_000, Sent: 124_990, OK: 124_980, Light: 124_000, Failed: report.Failures{NotFound: 4, Code: 1, HTTP: 5, Timeout: 3, Transport: 2}},
 		SendLatency:   &report.Latency{Count: 12_000, P50: 700 * time.Microsecond, P90: time.Millisecond, P99: 4 * time.Millisecond, P999: 11 * time.Millisecond, Max: 14 * time.Millisecond},
 		Lateness:      report.Latency{Count: 124_980, P50: 5 * time.Millisecond, P90: 9 * time.Millisecond, P99: 11 * time.Millisecond, P999: 19 * time.Millisecond, Max: 28 * time.Millisecond},
 		Cost:          report.Cost{CPU: 2500 * time.Millisecond, Allocs: 250, BytesPerInstance: 426, RSS: 64 << 20},
 		Registrations: &report.Registrations{Failed: 1, Reregistered: 4},
 		Server:        &report.Server{Beats: 124_990, NotFound: 4, Registrations: 25_004, Healthy: 25_000},
 		Problems:      []string{"1 registrations failed, the first: timeout"},
+		Series: []report.Point{
+			{T: time.Second, Added: 12_000, Sent: 2400, OK: 2398, Failed: report.FailureRates{NotFound: 1, HTTP: 1, Total: 2},
+				LatenessP99: 9 * time.Millisecond, SendP99: 3 * time.Millisecond, CPUPercent: 31.5, RSS: 60 << 20},
+			{T: 2 * time.Second, Added: 25_000, Sent: 5000, OK: 5000, Reregistered: 1,
+				LatenessP99: 11 * time.Millisecond, SendP99: 4 * time.Millisecond, CPUPercent: 10.2, RSS: 64 << 20},
+		},
 	}
 	r.Derive()
 	return r
@@ -81,4 +89,46 @@ func TestRunJSON(t *testing.T) {
 	assert.Contains(t, stdout.String(), "beatbench: 250 of 500 (shard 1/2) instances")
 	assert.Contains(t, stdout.String(), "Summary: 250 of 500 instances (shard 1/2)")
 	assert.Regexp(t, `(?m)^Beats\s+\d+\s+\d+\s+`+strconv.FormatUint(r.Beats.OK, 10)+`\s`, stdout.String(), "text and JSON show one report")
+}
+
+// TestRunHTMLAndPlot runs with -json and -html, then plots two reports on
+// one page: the pages carry a chart per quantity and the run's series.
+func TestRunHTMLAndPlot(t *testing.T) {
+	dir := t.TempDir()
+	jsonPath, htmlPath := filepath.Join(dir, "a.json"), filepath.Join(dir, "a.html")
+	var stdout, stderr syncBuffer
+	code := realMain([]string{"-transport=noop", "-instances=200", "-services=5", "-period=200ms", "-duration=1500ms",
+		"-json", jsonPath, "-html", htmlPath}, &stdout, &stderr)
+	require.Equal(t, exitOK, code, stderr.String())
+	r, err := report.ReadFile(jsonPath)
+	require.NoError(t, err)
+	require.NotEmpty(t, r.Series, "a point a second")
+	for i, p := range r.Series {
+		assert.Positive(t, p.T)
+		if i > 0 {
+			assert.Greater(t, p.T, r.Series[i-1].T)
+		}
+		assert.Positive(t, p.RSS)
+	}
+	assert.Positive(t, r.Series[0].OK)
+	html, err := os.ReadFile(htmlPath)
+	require.NoError(t, err)
+	assertPage(t, string(html), 1)
+	assert.Contains(t, string(html), `"ok_per_s":`+strconv.FormatFloat(r.Series[0].OK, 'g', -1, 64), "the series the charts are drawn from")
+
+	var out, errOut bytes.Buffer
+	require.Equal(t, exitOK, realMain([]string{"plot", jsonPath, jsonPath, "-title", "two"}, &out, &errOut), errOut.String())
+	assertPage(t, out.String(), 2)
+	assert.Contains(t, out.String(), "<title>two</title>")
+	assert.Equal(t, exitError, realMain([]string{"plot", filepath.Join(dir, "missing.json")}, &out, &errOut))
+}
+
+// assertPage checks an HTML report of runs runs.
+func assertPage(t *testing.T, page string, runs int) {
+	t.Helper()
+	assert.True(t, strings.HasPrefix(page, "<!DOCTYPE html>"))
+	assert.GreaterOrEqual(t, strings.Count(page, "<svg "), 5, "a chart per quantity")
+	assert.Equal(t, strings.Count(page, "<svg "), strings.Count(page, "</svg>"))
+	assert.NotRegexp(t, `(?i)https?://`, page, "nothing to fetch")
+	assert.Equal(t, runs, strings.Count(page, "<pre>"), "a summary per run")
 }

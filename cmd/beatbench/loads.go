@@ -16,15 +16,34 @@ type load interface {
 	// Stop stops every beat and releases what the load started;
 	// idempotent.
 	Stop()
+	// halt stops every beat, keeping what deregistering needs;
+	// idempotent. Stop still has to be called.
+	halt()
 	// status reports the load's own counters; cheap enough every second.
 	status() status
+	// allAdded is closed when every instance has been added.
+	allAdded() <-chan struct{}
+}
+
+// closed is a closed channel: every instance of a load that adds them
+// before it returns is added already.
+func closed() <-chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
 }
 
 // status is what a load reports besides the beats its Meter counts.
 type status struct {
-	added     int           // instances beating so far
-	addTook   time.Duration // from start to the last instance added; 0 until then
-	regFailed uint64        // registrations the server refused or did not answer
+	added     int       // instances beating so far
+	addedAt   time.Time // when the last instance was added; zero until then
+	regFailed uint64    // registrations the server refused or did not answer
+	// http counts beats answered with an HTTP error status, which the
+	// reactor counts as Failures.Transport; 0 without a reactor.
+	http uint64
+	// send is the histogram of transport batch durations so far; nil
+	// without a reactor.
+	send *measure.Snapshot
 	// stats are the reactor's, when there is one.
 	stats *reactor.Stats
 	// server holds the embedded server's counters, when there is one.
@@ -86,21 +105,24 @@ func loadConfig(cfg config, m *measure.Meter) beatload.Config {
 // schedulerLoad is beatload.Load as a load.
 type schedulerLoad struct {
 	*beatload.Load
-	n    int
-	took time.Duration
+	n       int
+	addedAt time.Time
 }
 
 func startScheduler(_ context.Context, sched beatload.NewScheduler, cfg config, m *measure.Meter) (load, error) {
-	t0 := time.Now()
 	l, err := beatload.Start(sched, loadConfig(cfg, m))
 	if err != nil {
 		return nil, err
 	}
-	return schedulerLoad{Load: l, n: cfg.beating(), took: time.Since(t0)}, nil
+	return schedulerLoad{Load: l, n: cfg.beating(), addedAt: time.Now()}, nil
 }
 
+func (schedulerLoad) allAdded() <-chan struct{} { return closed() }
+
+func (l schedulerLoad) halt() { l.Stop() }
+
 func (l schedulerLoad) status() status {
-	st := status{added: l.n, addTook: l.took}
+	st := status{added: l.n, addedAt: l.addedAt}
 	if n := l.ResetErrors(); n > 0 {
 		st.problems = fmt.Sprintf("%d instances stopped beating: the scheduler refused to re-arm them", n)
 	}
@@ -110,22 +132,31 @@ func (l schedulerLoad) status() status {
 // reactorLoad is beatload.ReactorLoad as a load.
 type reactorLoad struct {
 	*beatload.ReactorLoad
-	n    int
-	took time.Duration
+	n       int
+	addedAt time.Time
+	obs     *observer
 }
 
 // startNoop adds the shard's instances, with their keys in the whole
 // instance space, to a reactor over the no-op transport.
 func startNoop(_ context.Context, sched beatload.NewScheduler, cfg config, m *measure.Meter) (load, error) {
-	t0 := time.Now()
-	l, err := beatload.StartReactor(sched, loadConfig(cfg, m))
+	lc := loadConfig(cfg, m)
+	obs := newObserver(beatload.Noop{})
+	lc.Transport = obs
+	l, err := beatload.StartReactor(sched, lc)
 	if err != nil {
 		return nil, err
 	}
-	return reactorLoad{ReactorLoad: l, n: cfg.beating(), took: time.Since(t0)}, nil
+	return reactorLoad{ReactorLoad: l, n: cfg.beating(), addedAt: time.Now(), obs: obs}, nil
 }
+
+func (reactorLoad) allAdded() <-chan struct{} { return closed() }
+
+func (l reactorLoad) halt() { l.Stop() }
 
 func (l reactorLoad) status() status {
 	st := l.Reactor().Stats()
-	return status{added: l.n, addTook: l.took, stats: &st}
+	s := status{added: l.n, addedAt: l.addedAt, stats: &st}
+	l.obs.fill(&s)
+	return s
 }

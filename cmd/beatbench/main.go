@@ -52,8 +52,15 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		if cfg, err = parseMergeFlags(rest, stderr); err == nil {
 			err = merge(cfg, stdout)
 		}
+	case "plot":
+		var cfg plotConfig
+		if cfg, err = parsePlotFlags(rest, stderr); err == nil {
+			err = plot(cfg, stdout)
+		}
+	case "help":
+		return help(rest, stdout, stderr)
 	default:
-		err = fmt.Errorf("%w: unknown command %q: want run, serve or merge", errUsage, name)
+		err = fmt.Errorf("%w: unknown command %q: want run, serve, merge, plot or help", errUsage, name)
 	}
 	var below *belowError
 	switch {
@@ -71,6 +78,33 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	}
 }
 
+// commandsUsage lists the commands; beatbench -h and beatbench help print
+// it.
+const commandsUsage = `Usage: beatbench [command] [flags]
+
+Commands:
+  run     keep instances beating against a Nacos registry and report (the default)
+  serve   run the nacostest Nacos v1 naming server standalone
+  merge   add up the JSON reports of the shards of one run
+  plot    draw JSON reports as one HTML page of charts, on the same axes
+  help    this list; help COMMAND shows the command's flags
+
+`
+
+// help prints the list of commands to stdout or, with a command name in
+// args, that command's usage to stderr as COMMAND -h does.
+func help(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stdout, commandsUsage)
+		return exitOK
+	}
+	if args[0] == "help" {
+		fmt.Fprint(stdout, commandsUsage)
+		return exitOK
+	}
+	return realMain([]string{args[0], "-h"}, stdout, stderr)
+}
+
 // runCommand runs cfg, prints the summary, writes the JSON report and
 // applies the -min-delivered gate.
 func runCommand(ctx context.Context, cfg config, stdout io.Writer) error {
@@ -78,5 +112,5 @@ func runCommand(ctx context.Context, cfg config, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return finish(rep, cfg.json, cfg.minDelivered)
+	return finish(rep, cfg.json, cfg.html, cfg.minDelivered)
 }

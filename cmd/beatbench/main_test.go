@@ -38,7 +38,25 @@ func TestRealMainBadFlags(t *testing.T) {
 		{"unknown scheduler", []string{"-scheduler=heap"}, `-scheduler "heap"`},
 		{"unknown transport", []string{"-transport=grpc"}, `-transport "grpc"`},
 		{"unknown command", []string{"bench"}, `unknown command "bench"`},
-		{"serve: bad rate", []string{"serve", "-error-rate=2"}, "ErrorRate"},
+		{"help of an unknown command", []string{"help", "bench"}, `unknown command "bench"`},
+		{"serve: bad rate", []string{"serve", "-error-rate=2"}, "-error-rate 2: want a fraction from 0 to 1"},
+		{"serve: rates add up", []string{"serve", "-error-rate=0.6", "-reset-rate=0.6"}, "-error-rate, -reset-rate and -malformed-rate add up to more than 1"},
+		{"serve: remove before unhealthy", []string{"serve", "-remove-after=1s"}, "-remove-after 1s: shorter than -unhealthy-after 15s"},
+		{"serve: beat interval", []string{"serve", "-beat-interval=10us"}, "-beat-interval 10µs: below 1ms"},
+		{"serve: negative latency", []string{"serve", "-latency=-1s"}, "-latency -1s: must not be negative"},
+		{"serve: password alone", []string{"serve", "-password=x"}, "-password without -username"},
+		{"serve: negative max requests", []string{"serve", "-max-requests-per-conn=-1"}, "-max-requests-per-conn -1"},
+		{"serve: negative idle timeout", []string{"serve", "-idle-timeout=-1s"}, "-idle-timeout -1s"},
+		{"serve: restart-every alone", []string{"serve", "-restart-every=1s"}, "-restart-every needs -restart-after"},
+		{"serve: bad addr", []string{"serve", "-addr=localhost"}, `-addr "localhost": not host:port`},
+		{"tick longer than period", []string{"-tick=10s", "-period=5s"}, "-tick 10s: longer than -period 5s"},
+		{"period below the reactor's", []string{"-period=1ms", "-tick=1ms"}, "-period 1ms: outside the reactor's range"},
+		{"period above the reactor's", []string{"-period=1h"}, "-period 1h0m0s: outside the reactor's range"},
+		{"tick below the wheel's", []string{"-tick=10us"}, "-tick 10µs: below the wheel's minimum"},
+		{"port above 65535", []string{"-server=127.0.0.1:65536"}, "port 65536 is not from 1 to 65535"},
+		{"more services than instances", []string{"-instances=5", "-services=6"}, "-services 6: more than the 5 -instances"},
+		{"judging too short a window", []string{"-min-delivered=99", "-duration=10s"}, "-min-delivered with -duration 10s"},
+		{"plot: nothing", []string{"plot"}, "no report files to plot"},
 		{"serve: stray argument", []string{"serve", "x"}, `unexpected argument "x"`},
 		{"unknown flag", []string{"-nope"}, "flag provided but not defined: -nope"},
 		{"not a number", []string{"-instances=lots"}, `invalid value "lots" for flag -instances`},
@@ -61,8 +79,23 @@ func TestRealMainBadFlags(t *testing.T) {
 }
 
 func TestRealMainHelp(t *testing.T) {
+	commands := regexp.MustCompile(`(?m)^  run .*\n  serve .*\n  merge .*\n  plot .*\n  help `)
+	for _, args := range [][]string{{"help"}, {"help", "help"}} {
+		var stdout, stderr bytes.Buffer
+		assert.Equal(t, exitOK, realMain(args, &stdout, &stderr), "%v", args)
+		assert.Regexp(t, commands, stdout.String(), "%v", args)
+		assert.Empty(t, stderr.String())
+	}
+	for _, cmd := range []string{"run", "serve", "merge", "plot"} {
+		var stdout, stderr bytes.Buffer
+		assert.Equal(t, exitOK, realMain([]string{"help", cmd}, &stdout, &stderr), cmd)
+		assert.Regexp(t, `Usage: beatbench \[?`+cmd, stderr.String(), cmd)
+	}
 	var stdout, stderr bytes.Buffer
 	assert.Equal(t, exitOK, realMain([]string{"-h"}, &stdout, &stderr))
+	assert.Regexp(t, commands, stderr.String(), "beatbench -h lists the commands")
+	assert.Contains(t, stderr.String(), "-html")
+	assert.Contains(t, stderr.String(), "-keep")
 	assert.Contains(t, stderr.String(), "-instances")
 	assert.Contains(t, stderr.String(), "-scheduler")
 	assert.Contains(t, stderr.String(), "-min-delivered")
@@ -89,6 +122,51 @@ func TestServe(t *testing.T) {
 	require.NoError(t, resp.Body.Close())
 	require.NoError(t, <-done)
 	assert.Regexp(t, `(?m)^\s+1s\s+1\s`, out.String(), "one instance after a second:\n%s", out.String())
+}
+
+// TestServeRestart: at each restart serve forgets every instance, as a
+// restarted Nacos would, and says so in its log.
+func TestServeRestart(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out syncBuffer
+	restarts := make(chan time.Time)
+	done := make(chan error, 1)
+	go func() {
+		done <- serveWith(ctx, serveConfig{server: nacostest.Config{Addr: "127.0.0.1:0"}}, &out, restarts)
+	}()
+	require.Eventually(t, func() bool { return strings.Contains(out.String(), "Nacos v1 naming on") }, 5*time.Second, 10*time.Millisecond)
+	addr := regexp.MustCompile(`naming on (\S+) `).FindStringSubmatch(out.String())[1]
+	register := func(ip string) {
+		resp, err := http.Post("http://"+addr+"/nacos/v1/ns/instance?serviceName=s&port=80&ip="+ip, "text/plain", nil)
+		require.NoError(t, err)
+		require.NoError(t, resp.Body.Close())
+	}
+	register("10.0.0.1")
+	register("10.0.0.2")
+	restarts <- time.Now()
+	require.Eventually(t, func() bool { return strings.Contains(out.String(), "restarted: forgot 2 instances") }, 5*time.Second, 10*time.Millisecond)
+	register("10.0.0.3")
+	restarts <- time.Now()
+	require.Eventually(t, func() bool { return strings.Contains(out.String(), "restarted: forgot 1 instances") }, 5*time.Second, 10*time.Millisecond)
+	cancel()
+	require.NoError(t, <-done)
+}
+
+func TestRestartTimer(t *testing.T) {
+	once := newRestartTimer(time.Millisecond, 0)
+	<-once.c
+	select {
+	case <-once.c:
+		t.Fatal("a second restart without -restart-every")
+	case <-time.After(50 * time.Millisecond):
+	}
+	once.stop()
+	every := newRestartTimer(time.Millisecond, time.Millisecond)
+	for range 3 {
+		<-every.c
+	}
+	every.stop()
 }
 
 // syncBuffer is a bytes.Buffer safe for one writer and one reader.

@@ -13,6 +13,7 @@ import (
 type mergeConfig struct {
 	files        []string // JSON reports of shard runs
 	json         string   // write the merged report here too; "": don't
+	html         string   // write the merged report as an HTML page here too; "": don't
 	minDelivered float64  // as run's -min-delivered
 }
 
@@ -34,29 +35,42 @@ func parseMergeFlags(args []string, stderr io.Writer) (mergeConfig, error) {
 	var c mergeConfig
 	fs := flag.NewFlagSet("beatbench merge", flag.ContinueOnError)
 	fs.StringVar(&c.json, "json", "", "also write the merged report as JSON to `file`")
+	fs.StringVar(&c.html, "html", "", "also write the merged summary as an HTML page to `file` (for charts, plot the shards' reports)")
 	fs.Float64Var(&c.minDelivered, "min-delivered", 0, "exit 3 when under this `percent` of expected beats is delivered (0: never)")
+	var err error
+	if c.files, err = parseFiles(fs, args, stderr, mergeUsage, "merge"); err != nil {
+		return c, err
+	}
+	return c, checkMinDelivered(c.minDelivered)
+}
+
+// parseFiles parses the flags of fs and the report files of a command
+// (verb: what it does with them) among args, flags before or after the
+// files: merge *.json -json all.json. -h prints usage and fs's flags to
+// stderr and returns flag.ErrHelp.
+func parseFiles(fs *flag.FlagSet, args []string, stderr io.Writer, usage, verb string) ([]string, error) {
 	fs.SetOutput(io.Discard)
-	// Flags may come after the files too: merge *.json -json all.json.
+	var files []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				fs.SetOutput(stderr)
-				fmt.Fprint(stderr, mergeUsage)
+				fmt.Fprint(stderr, usage)
 				fs.PrintDefaults()
-				return c, err
+				return nil, err
 			}
-			return c, fmt.Errorf("%w: %w", errUsage, err)
+			return nil, fmt.Errorf("%w: %w", errUsage, err)
 		}
 		if fs.NArg() == 0 {
 			break
 		}
-		c.files = append(c.files, fs.Arg(0))
+		files = append(files, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
-	if len(c.files) == 0 {
-		return c, fmt.Errorf("%w: no report files to merge", errUsage)
+	if len(files) == 0 {
+		return nil, fmt.Errorf("%w: no report files to %s", errUsage, verb)
 	}
-	return c, checkMinDelivered(c.minDelivered)
+	return files, nil
 }
 
 // merge reads the reports, merges them, prints the summary to out, and
@@ -79,5 +93,5 @@ func merge(c mergeConfig, out io.Writer) error {
 	if p.err != nil {
 		return p.err
 	}
-	return finish(m, c.json, c.minDelivered)
+	return finish(m, c.json, c.html, c.minDelivered)
 }

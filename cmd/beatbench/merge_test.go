@@ -39,7 +39,8 @@ func TestMergeCommand(t *testing.T) {
 	assert.Empty(t, stderr.String())
 	s := stdout.String()
 	assert.Contains(t, s, "Summary: merged 50000 of 100000 instances (shard 0/2 1/2)")
-	assert.Regexp(t, `(?m)^Beats\s+250000\s+249980\s+245000\s+20\s+98\.00%`, s)
+	assert.Regexp(t, `(?m)^Beats\s+250000\s+249980\s+245000\s+30\s+98\.00%`, s)
+	assert.Regexp(t, `(?m)^Failed by kind\s+8\s+2\s+10\s+6\s+4$`, s, "HTTP errors summed apart")
 
 	m, err := report.ReadFile(out)
 	require.NoError(t, err)

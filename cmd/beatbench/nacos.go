@@ -32,22 +32,27 @@ const closeTimeout = 10 * time.Second
 type nacosLoad struct {
 	srv    *nacostest.Server // embedded; nil with -server
 	client *transport.Client
+	obs    *observer
 	r      *reactor.Reactor
+	// instance builds the k-th instance of the shard.
+	instance func(k int) *reactor.BeatInfo
 
-	t0        time.Time
 	n         int64
 	added     atomic.Int64
-	addTook   atomic.Int64 // ns; 0 until every instance is added
+	addedAt   atomic.Int64 // Unix ns; 0 until every instance is added
+	allDone   chan struct{}
+	next      atomic.Int64 // the next instance to register: those below were tried
 	regFailed atomic.Uint64
 	firstErr  atomic.Pointer[error]
 
 	cancel   context.CancelFunc
 	workers  sync.WaitGroup
+	haltOnce sync.Once
 	stopOnce sync.Once
 }
 
 func startNacos(ctx context.Context, sched beatload.NewScheduler, cfg config, m *measure.Meter) (load, error) {
-	l := &nacosLoad{t0: time.Now(), n: int64(cfg.beating())}
+	l := &nacosLoad{n: int64(cfg.beating()), allDone: make(chan struct{})}
 	servers := cfg.servers
 	if len(servers) == 0 {
 		srv, err := nacostest.Start(nacostest.Config{ClientBeatInterval: cfg.period, Username: cfg.username, Password: cfg.password})
@@ -70,8 +75,9 @@ func startNacos(ctx context.Context, sched beatload.NewScheduler, cfg config, m 
 		return nil, err
 	}
 	l.client = client
+	l.obs = newObserver(client)
 	lc := loadConfig(cfg, m)
-	lc.Transport = client
+	lc.Transport = l.obs
 	if l.r, err = beatload.NewReactor(sched, lc); err != nil {
 		l.Stop()
 		return nil, err
@@ -79,7 +85,9 @@ func startNacos(ctx context.Context, sched beatload.NewScheduler, cfg config, m 
 	// One registration first, so that an unreachable server or a wrong
 	// password is one clear error, not N.
 	services := beatload.Services(cfg.services)
-	first := beatload.Instance(lc.Instance(0), services, cfg.period)
+	l.instance = func(k int) *reactor.BeatInfo { return beatload.Instance(lc.Instance(k), services, cfg.period) }
+	first := l.instance(0)
+	l.next.Store(1)
 	if err := client.Register(ctx, first); err != nil {
 		l.Stop()
 		return nil, fmt.Errorf("registering at %s: %w", strings.Join(servers, ","), hint(err))
@@ -97,17 +105,19 @@ func startNacos(ctx context.Context, sched beatload.NewScheduler, cfg config, m 
 		limit = rate.Limit(cfg.ramp)
 	}
 	limiter := rate.NewLimiter(limit, registerWorkers)
-	var next atomic.Int64
-	next.Store(1)
 	l.workers.Add(registerWorkers)
 	for range registerWorkers {
 		go func() {
 			defer l.workers.Done()
-			for k := int(next.Add(1) - 1); k < int(l.n); k = int(next.Add(1) - 1) {
+			for {
 				if limiter.Wait(wctx) != nil {
 					return
 				}
-				l.register(wctx, beatload.Instance(lc.Instance(k), services, cfg.period))
+				k := int(l.next.Add(1) - 1)
+				if k >= int(l.n) {
+					return
+				}
+				l.register(wctx, l.instance(k))
 			}
 		}()
 	}
@@ -133,9 +143,12 @@ func (l *nacosLoad) register(ctx context.Context, b *reactor.BeatInfo) {
 // addedOne counts an instance added, and the time when it is the last.
 func (l *nacosLoad) addedOne() {
 	if l.added.Add(1) == l.n {
-		l.addTook.Store(int64(max(time.Since(l.t0), 1)))
+		l.addedAt.Store(time.Now().UnixNano())
+		close(l.allDone)
 	}
 }
+
+func (l *nacosLoad) allAdded() <-chan struct{} { return l.allDone }
 
 // hint adds what a person can do about a registration error.
 func hint(err error) error {
@@ -149,10 +162,14 @@ func hint(err error) error {
 }
 
 func (l *nacosLoad) status() status {
-	st := status{added: int(l.added.Load()), addTook: time.Duration(l.addTook.Load()), regFailed: l.regFailed.Load()}
+	st := status{added: int(l.added.Load()), regFailed: l.regFailed.Load()}
+	if ns := l.addedAt.Load(); ns != 0 {
+		st.addedAt = time.Unix(0, ns)
+	}
 	if l.r != nil {
 		s := l.r.Stats()
 		st.stats = &s
+		l.obs.fill(&st)
 	}
 	if l.srv != nil {
 		c := l.srv.Counters()
@@ -164,10 +181,10 @@ func (l *nacosLoad) status() status {
 	return st
 }
 
-// Stop stops registering, closes the reactor, the transport and the
-// embedded server, in that order.
-func (l *nacosLoad) Stop() {
-	l.stopOnce.Do(func() {
+// halt stops registering and closes the reactor: no beat is sent after
+// it returns, and the transport stays open to deregister.
+func (l *nacosLoad) halt() {
+	l.haltOnce.Do(func() {
 		if l.cancel != nil {
 			l.cancel()
 		}
@@ -177,6 +194,76 @@ func (l *nacosLoad) Stop() {
 			_ = l.r.Close(ctx) // fails only on ctx or deregistration: neither here
 			cancel()
 		}
+	})
+}
+
+// registered returns how many instances of the shard were registered or
+// tried: the first that many. Those are what deregister removes.
+func (l *nacosLoad) registered() int { return int(min(l.next.Load(), l.n)) }
+
+// deregister halts the load and deregisters every instance it registered
+// or tried to, from -server only (the embedded server goes with the
+// process), with registerWorkers calls at once, until ctx is done. It
+// calls progress with the count done so far about once a second, and
+// returns the count done and the failures.
+func (l *nacosLoad) deregister(ctx context.Context, progress func(done, total int)) (done int, failed deregFailures) {
+	l.halt()
+	if l.srv != nil || l.client == nil {
+		return 0, failed
+	}
+	total := l.registered()
+	var (
+		next   atomic.Int64
+		ok     atomic.Int64
+		mu     sync.Mutex
+		wg     sync.WaitGroup
+		finish = make(chan struct{})
+	)
+	for range min(registerWorkers, total) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := int(next.Add(1) - 1); k < total && ctx.Err() == nil; k = int(next.Add(1) - 1) {
+				err := l.client.Deregister(ctx, l.instance(k))
+				if err == nil {
+					ok.Add(1)
+					continue
+				}
+				if ctx.Err() != nil {
+					return
+				}
+				mu.Lock()
+				failed.n++
+				if failed.first == nil {
+					failed.first = err
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(finish) }()
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ticker.C:
+			progress(int(ok.Load()), total)
+		case <-finish:
+			return int(ok.Load()), failed
+		}
+	}
+}
+
+// deregFailures counts failed deregistrations.
+type deregFailures struct {
+	n     int
+	first error
+}
+
+// Stop halts the load and closes the transport and the embedded server.
+func (l *nacosLoad) Stop() {
+	l.halt()
+	l.stopOnce.Do(func() {
 		if l.client != nil {
 			_ = l.client.Close()
 		}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/beatwheel/beatwheel/internal/measure"
 	"github.com/beatwheel/beatwheel/internal/report"
-	"github.com/beatwheel/beatwheel/reactor"
 )
 
 // tick is one second of a run, as a progress line shows it.
@@ -17,7 +16,7 @@ type tick struct {
 	instances int           // of this many
 	stats     measure.Stats // beats delivered in the interval
 	reactor   bool          // whether the fields below are known
-	failed    reactor.Failures
+	failed    failures
 	inFlight  int64
 	sendP99   time.Duration // over the whole run
 	rss       uint64
@@ -37,7 +36,7 @@ func (t tick) failureKinds() string {
 	for _, k := range []struct {
 		name string
 		n    uint64
-	}{{"20404", t.failed.NotFound}, {"code", t.failed.Code}, {"timeout", t.failed.Timeout}, {"transport", t.failed.Transport}} {
+	}{{"20404", t.failed.NotFound}, {"code", t.failed.Code}, {"http", t.failed.HTTP}, {"timeout", t.failed.Timeout}, {"transport", t.failed.Transport}} {
 		if k.n > 0 {
 			parts = append(parts, fmt.Sprintf("%s:%d", k.name, k.n))
 		}
@@ -73,8 +72,9 @@ func newProgress(p *printer, cfg config) progress {
 type plainProgress struct{ p *printer }
 
 func (pp plainProgress) begin() {
+	pp.p.printf("(* p99-send covers the whole run so far; the other columns the last second)\n")
 	pp.p.printf("%8s %9s %9s %8s %8s %9s %9s %7s %6s %7s  %s\n",
-		"time", "added", "beats/s", "failed/s", "inflight", "p99-send", "p99-late", "ns/beat", "CPU%", "RSS-MB", "failures")
+		"time", "added", "beats/s", "failed/s", "inflight", "p99-send*", "p99-late", "ns/beat", "CPU%", "RSS-MB", "failures")
 }
 
 func (pp plainProgress) tick(t tick) {
@@ -106,7 +106,7 @@ func (tp *ttyProgress) begin() {}
 func (tp *ttyProgress) tick(t tick) {
 	line := fmt.Sprintf("%s  %d/%d up  %.0f beats/s", t.elapsed.Round(time.Second), t.added, t.instances, t.stats.BeatsPerSecond())
 	if t.reactor {
-		line += fmt.Sprintf("  failed/s %.0f %s  in flight %d  p99 send %s", t.failedPerSecond(), t.failureKinds(), t.inFlight, report.Duration(t.sendP99))
+		line += fmt.Sprintf("  failed/s %.0f %s  in flight %d  p99 send (run) %s", t.failedPerSecond(), t.failureKinds(), t.inFlight, report.Duration(t.sendP99))
 	}
 	line += fmt.Sprintf("  p99 late %s  CPU %.0f%%  RSS %.0f MB", report.Duration(t.stats.P99()), t.stats.CPUPercent(), float64(t.rss)/(1<<20))
 	if r := []rune(line); tp.width > 1 && len(r) >= tp.width {

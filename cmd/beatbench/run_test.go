@@ -45,7 +45,7 @@ func runShort(t *testing.T, transport, scheduler string) {
 	s := out.String()
 	assert.Contains(t, s, "beatbench: 1000 instances, period 200ms, transport "+transport)
 	assert.Contains(t, s, "scheduler "+scheduler)
-	assert.Regexp(t, `(?m)^\s+1s\s+1000\s+\d+`, s, "a progress line after a second")
+	assert.Regexp(t, `(?m)^\s+1(\.\d)?s\s+\d+\s+\d+`, s, "a progress line after a second")
 	assert.Contains(t, s, "Window: the steady")
 	assert.True(t, rep.Window.Steady)
 	assert.True(t, rep.Window.AllAdded)
@@ -94,7 +94,7 @@ func TestRunInterrupted(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	cfg := testConfig("none", "wheel")
-	cfg.duration = time.Hour
+	cfg.duration, cfg.period = time.Hour, 10*time.Second
 	var out bytes.Buffer
 	start := time.Now()
 	rep, err := run(ctx, cfg, &out)
@@ -102,8 +102,10 @@ func TestRunInterrupted(t *testing.T) {
 	assert.Less(t, time.Since(start), 10*time.Second)
 	assert.Contains(t, out.String(), "interrupted: the report so far")
 	assert.Contains(t, out.String(), "too short to leave out a period of warm-up")
+	assert.Contains(t, out.String(), "Window shorter than two periods (20s): too short to judge delivery by")
 	assert.True(t, rep.Interrupted)
 	assert.False(t, rep.Window.Steady)
+	assert.True(t, rep.Window.Short)
 	assert.Positive(t, rep.Beats.OK)
 	assert.Positive(t, number(t, out.String(), `(?m)^Beats\s+\d+\s+\d+\s+(\d+)`))
 }
@@ -164,11 +166,13 @@ func TestRunAgainstServer(t *testing.T) {
 	require.NoError(t, err)
 	defer srv.Close()
 	cfg := testConfig("nacos", "wheel")
-	cfg.instances, cfg.servers = n, []string{srv.Addr()}
+	cfg.instances, cfg.servers, cfg.keep = n, []string{srv.Addr()}, true
 	var out bytes.Buffer
 	rep, err := run(context.Background(), cfg, &out)
 	require.NoError(t, err)
 	c := srv.Counters()
+	assert.NotContains(t, out.String(), "deregister", "-keep")
+	assert.Zero(t, c.Deregistrations)
 
 	assert.Nil(t, rep.Server, "no embedded server")
 	assert.Equal(t, n, c.Healthy, "every instance healthy")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/beatwheel/beatwheel/internal/beatload"
@@ -13,6 +14,8 @@ type scheduler struct {
 	name string
 	// build returns the constructor of a scheduler with the given tick.
 	build func(tick time.Duration) beatload.NewScheduler
+	// checkTick says why the scheduler cannot run with tick, or nil.
+	checkTick func(tick time.Duration) error
 }
 
 // schedulers returns every -scheduler choice, the default first.
@@ -22,11 +25,21 @@ func schedulers() []scheduler {
 			return func(h wheel.Handler) (wheel.Scheduler, error) {
 				return wheel.New(wheel.Config{Tick: tick}, h)
 			}
+		}, checkTick: func(tick time.Duration) error {
+			if tick < wheel.MinTick {
+				return fmt.Errorf("below the wheel's minimum of %v", wheel.MinTick)
+			}
+			return nil
 		}},
 		{name: "russellluo", build: func(tick time.Duration) beatload.NewScheduler {
 			return func(h wheel.Handler) (wheel.Scheduler, error) {
 				return russellluo.New(russellluo.Config{Tick: tick}, h)
 			}
+		}, checkTick: func(tick time.Duration) error {
+			if tick < russellluo.MinTick || tick%time.Millisecond != 0 {
+				return fmt.Errorf("russellluo wants a whole number of milliseconds of at least %v", russellluo.MinTick)
+			}
+			return nil
 		}},
 	}
 }

@@ -14,6 +14,7 @@ import (
 func TestParseShard(t *testing.T) {
 	tests := []struct {
 		in      string
+		env     string // JOB_COMPLETION_INDEX; "": not set
 		want    shard
 		wantErr string
 	}{
@@ -26,10 +27,22 @@ func TestParseShard(t *testing.T) {
 		{in: "1", wantErr: "want i/n"},
 		{in: "1/2/3", wantErr: "want i/n"},
 		{in: "", wantErr: "want i/n"},
+		{in: "job/4", env: "2", want: shard{index: 2, count: 4}},
+		{in: " job / 4", env: " 0 ", want: shard{index: 0, count: 4}},
+		{in: "job/4", env: "4", wantErr: `$JOB_COMPLETION_INDEX="4": want 0 <= i < n`},
+		{in: "job/4", env: "-1", wantErr: `$JOB_COMPLETION_INDEX="-1": want 0 <= i < n`},
+		{in: "job/4", env: "job", wantErr: `$JOB_COMPLETION_INDEX="job": want i/n`},
+		{in: "job/x", env: "1", wantErr: "want i/n"},
+		{in: "job/4", wantErr: "$JOB_COMPLETION_INDEX, which is not set"},
+		{in: "1/4", env: "3", want: shard{index: 1, count: 4}},
 	}
 	for _, tc := range tests {
-		t.Run(tc.in, func(t *testing.T) {
-			got, err := parseShard(tc.in)
+		t.Run(tc.in+"|"+tc.env, func(t *testing.T) {
+			lookup := func(k string) (string, bool) {
+				require.Equal(t, envJobIndex, k)
+				return tc.env, tc.env != ""
+			}
+			got, err := parseShard(tc.in, lookup)
 			if tc.wantErr != "" {
 				assert.ErrorContains(t, err, tc.wantErr)
 				return

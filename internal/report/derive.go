@@ -3,14 +3,16 @@ package report
 import "github.com/beatwheel/beatwheel/internal/measure"
 
 // Derive recomputes every derived field from the others: Beats.DeliveredPct
-// and PerSecond, Beats.Failed.Total, and Cost's per-beat and percent
+// and PerSecond, Beats.Failed.Total, Window.Short (kept when already set,
+// as a merge of a short shard sets it), and Cost's per-beat and percent
 // figures, as measure.Stats computes them for the window's delivered
 // beats. Every ratio is 0 when its denominator is.
 func (r *Report) Derive() {
 	r.Schema = Schema
 	b := &r.Beats
 	f := &b.Failed
-	f.Total = f.NotFound + f.Code + f.Timeout + f.Transport
+	f.Total = f.NotFound + f.Code + f.HTTP + f.Timeout + f.Transport
+	r.Window.Short = r.Window.Short || r.Window.Length < 2*r.Config.Period
 	c := &r.Cost
 	st := measure.Stats{Elapsed: r.Window.Length, Beats: b.OK, Expected: b.Expected, CPU: c.CPU, Allocs: c.Allocs}
 	b.DeliveredPct = 100 * st.FiredPerExpected()

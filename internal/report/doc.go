@@ -2,7 +2,7 @@
 // runs merged: one Report, computed once and rendered twice, as the text
 // summary (WriteText) and as JSON (WriteFile, Read).
 //
-// # JSON schema, version 1
+// # JSON schema, version 2
 //
 // A report is one JSON object. Field names are snake_case; every duration
 // is an integer number of nanoseconds and its name ends in _ns; times are
@@ -11,7 +11,9 @@
 // ignore them and a merge recomputes them. The Go types below carry one doc
 // comment per field; in short:
 //
-//	schema         always 1; a reader refuses any other value
+//	schema         always 2; a reader refuses any other value (version 1
+//	               had no window.short, failed.http or series, and counted
+//	               HTTP error answers as failed.transport)
 //	config         the command line, without the password (Config)
 //	shards         the slice(s) of the instance space run (Shard): one for a
 //	               run, every merged one for a merge, in index order
@@ -20,8 +22,10 @@
 //	interrupted    the run was stopped early (Ctrl-C); the figures are the
 //	               report so far
 //	window         what the figures cover: the steady window starts a
-//	               period after the last instance was added (Window)
-//	beats          expected, sent, ok, light, failed by kind, delivered_pct,
+//	               period after the last instance was added; short when it
+//	               spans less than two periods (Window)
+//	beats          expected, sent, ok, light, failed by kind (not_found,
+//	               code, http, timeout, transport), delivered_pct,
 //	               per_second, over the window (Beats)
 //	send_latency   duration of each transport batch (SendBeats call), over the
 //	               whole run; absent with -transport none (Latency)
@@ -34,6 +38,10 @@
 //	server         the embedded server's counters; absent with -server
 //	               (Server)
 //	problems       what went wrong, one line each; absent when nothing did
+//	series         the run second by second (Point): beats sent and ok,
+//	               failures by kind and re-registrations per second, p99
+//	               lateness and send latency, CPU, RSS, instances added;
+//	               what the HTML report draws; absent in a merge
 //
 // # Merging
 //

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 )
@@ -37,13 +38,23 @@ func WriteFile(path string, r *Report) error {
 	if err != nil {
 		return fmt.Errorf("encoding the JSON report: %w", err)
 	}
+	if err := WriteAtomic(path, func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
+		return fmt.Errorf("writing the JSON report: %w", err)
+	}
+	return nil
+}
+
+// WriteAtomic writes what write writes to path, through a temporary file
+// in the same directory renamed into place: a reader sees the old file or
+// the whole new one, and a failed write leaves no file behind.
+func WriteAtomic(path string, write func(io.Writer) error) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
-		return fmt.Errorf("writing the JSON report: %w", err)
+		return err
 	}
 	err = f.Chmod(0o644)
 	if err == nil {
-		_, err = f.Write(b)
+		err = write(f)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -53,7 +64,7 @@ func WriteFile(path string, r *Report) error {
 	}
 	if err != nil {
 		_ = os.Remove(f.Name())
-		return fmt.Errorf("writing the JSON report: %w", err)
+		return err
 	}
 	return nil
 }

@@ -81,6 +81,7 @@ func (m *Report) add(r *Report) {
 	w, rw := &m.Window, r.Window
 	w.AllAdded = w.AllAdded && rw.AllAdded
 	w.Steady = w.Steady && rw.Steady
+	w.Short = w.Short || rw.Short
 	w.Added += rw.Added
 	w.Add = max(w.Add, rw.Add)
 	w.Warmup = max(w.Warmup, rw.Warmup)
@@ -93,6 +94,7 @@ func (m *Report) add(r *Report) {
 	b.Light += rb.Light
 	b.Failed.NotFound += rb.Failed.NotFound
 	b.Failed.Code += rb.Failed.Code
+	b.Failed.HTTP += rb.Failed.HTTP
 	b.Failed.Timeout += rb.Failed.Timeout
 	b.Failed.Transport += rb.Failed.Transport
 

@@ -3,13 +3,14 @@ package report
 import "time"
 
 // Schema is the version of the JSON form of a Report that this package
-// writes and reads.
-const Schema = 1
+// writes and reads. Version 2 added Window.Short, Failures.HTTP (taken out
+// of Failures.Transport) and Series.
+const Schema = 2
 
 // Report is what one beatbench run, or a merge of shard runs, measured.
 // Build one, call Derive, then render it with WriteText and WriteFile.
 type Report struct {
-	// Schema is the JSON form's version: Schema (1).
+	// Schema is the JSON form's version: Schema (2).
 	Schema int `json:"schema"`
 	// Config is the run's command line, without the password.
 	Config Config `json:"config"`
@@ -45,6 +46,56 @@ type Report struct {
 	Server *Server `json:"server,omitempty"`
 	// Problems says what went wrong, one line each; empty when nothing did.
 	Problems []string `json:"problems,omitempty"`
+	// Series is the run second by second, as its progress lines showed
+	// it: what the HTML report draws. Empty for a merge (plot the shards'
+	// reports together instead).
+	Series []Point `json:"series,omitempty"`
+}
+
+// Point is one interval of a run's Series, normally a second: rates are
+// per second over the interval, the rest as at its end.
+type Point struct {
+	// T is the interval's end, from the run's Start.
+	T time.Duration `json:"t_ns"`
+	// Added is the instances beating at T (registered, with -server or
+	// the embedded server).
+	Added int `json:"added"`
+	// Sent is beats handed to the transport per second.
+	Sent float64 `json:"sent_per_s"`
+	// OK is beats accepted (code 10200) per second.
+	OK float64 `json:"ok_per_s"`
+	// Failed is failed beats per second, by kind; Total is their sum.
+	Failed FailureRates `json:"failed_per_s"`
+	// Reregistered is re-registrations after a 20404 per second.
+	Reregistered float64 `json:"reregistered_per_s"`
+	// LatenessP99 is the 99th percentile of the interval's delivered
+	// beats' lateness.
+	LatenessP99 time.Duration `json:"lateness_p99_ns"`
+	// SendP99 is the 99th percentile of the transport batches that ended
+	// in the interval; 0 when none did or without a reactor.
+	SendP99 time.Duration `json:"send_p99_ns"`
+	// CPUPercent is the process's CPU over the interval, in percent of one
+	// core.
+	CPUPercent float64 `json:"cpu_percent"`
+	// RSS is the process's resident set size at T, in bytes.
+	RSS uint64 `json:"rss_bytes"`
+}
+
+// FailureRates is failed beats per second by kind, as Failures counts
+// them.
+type FailureRates struct {
+	// NotFound is beats answered 20404 per second.
+	NotFound float64 `json:"not_found"`
+	// Code is beats answered another Nacos code per second.
+	Code float64 `json:"code"`
+	// HTTP is beats answered with an HTTP error status per second.
+	HTTP float64 `json:"http"`
+	// Timeout is beats not answered in time per second.
+	Timeout float64 `json:"timeout"`
+	// Transport is beats lost to other errors per second.
+	Transport float64 `json:"transport"`
+	// Total is the sum of the above.
+	Total float64 `json:"total"`
 }
 
 // Config is a run's command line. It holds no password, ever.
@@ -114,6 +165,12 @@ type Window struct {
 	Warmup time.Duration `json:"warmup_ns"`
 	// Length is the window's length. Merge: the longest.
 	Length time.Duration `json:"length_ns"`
+	// Short says the window is shorter than two periods, too short to
+	// judge delivery by: a beat due in it may leave just after it, and
+	// one period's edges weigh as much as the rest. -min-delivered
+	// refuses to judge such a window. Derived (Length < 2 * Period);
+	// merge: any shard's was.
+	Short bool `json:"short"`
 }
 
 // Beats counts the beats of a window.
@@ -143,10 +200,13 @@ type Failures struct {
 	NotFound uint64 `json:"not_found"`
 	// Code is beats answered another code than 10200 or 20404.
 	Code uint64 `json:"code"`
+	// HTTP is beats answered with an HTTP error status (such as 500 or
+	// 503) instead of a Nacos answer.
+	HTTP uint64 `json:"http"`
 	// Timeout is beats not answered in time.
 	Timeout uint64 `json:"timeout"`
 	// Transport is beats lost to any other error (connection refused or
-	// reset, bad HTTP status, unparsable answer).
+	// reset, unparsable answer).
 	Transport uint64 `json:"transport"`
 	// Total is the sum of the above; derived.
 	Total uint64 `json:"total"`

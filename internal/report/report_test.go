@@ -131,7 +131,7 @@ func TestMergeMismatch(t *testing.T) {
 		{"period", func(r *Report) { r.Config.Period = time.Second }, "period 1s, the first report 5s"},
 		{"namespace", func(r *Report) { r.Config.Namespace = "dev" }, `namespace "dev"`},
 		{"transport", func(r *Report) { r.Config.Transport = "noop" }, "transport noop"},
-		{"schema", func(r *Report) { r.Schema = 2 }, "schema 2, want 1"},
+		{"schema", func(r *Report) { r.Schema = 3 }, "schema 3, want 2"},
 		{"no shards", func(r *Report) { r.Shards = nil }, "no shards"},
 	}
 	for _, tc := range tests {
@@ -169,8 +169,8 @@ func TestReadErrors(t *testing.T) {
 	assert.ErrorIs(t, err, os.ErrNotExist)
 	_, err = ReadFile(write("text.json", "beats: 5"))
 	assert.ErrorContains(t, err, "text.json: not a beatbench JSON report")
-	_, err = ReadFile(write("future.json", `{"schema": 2}`))
-	assert.ErrorContains(t, err, "future.json: report schema 2, this beatbench reads schema 1")
+	_, err = ReadFile(write("future.json", `{"schema": 3}`))
+	assert.ErrorContains(t, err, "future.json: report schema 3, this beatbench reads schema 2")
 	_, err = ReadFile(write("none.json", `{}`))
 	assert.ErrorContains(t, err, "schema 0")
 }
@@ -231,3 +231,46 @@ func TestFormat(t *testing.T) {
 type failWriter struct{}
 
 func (failWriter) Write([]byte) (int, error) { return 0, os.ErrClosed }
+
+func TestDeriveShort(t *testing.T) {
+	tests := []struct {
+		name   string
+		length time.Duration
+		was    bool
+		want   bool
+	}{
+		{"two periods", 10 * time.Second, false, false},
+		{"under two periods", 10*time.Second - 1, false, true},
+		{"nothing", 0, false, true},
+		{"kept from a merge", time.Minute, true, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Report{Config: Config{Period: 5 * time.Second}, Window: Window{Length: tc.length, Short: tc.was}}
+			r.Derive()
+			assert.Equal(t, tc.want, r.Window.Short)
+		})
+	}
+	a, b := shardReport(0, 2, 1500, 6000, 5900, 5950), shardReport(1, 2, 1500, 6300, 6000, 6100)
+	b.Window.Length = time.Second
+	b.Derive()
+	m, err := Merge(a, b)
+	require.NoError(t, err)
+	assert.True(t, m.Window.Short, "a merge with a short shard is short")
+}
+
+func TestWriteTextKinds(t *testing.T) {
+	r := shardReport(0, 1, 3000, 6000, 5900, 5950)
+	r.Beats.Failed = Failures{NotFound: 1, Code: 2, HTTP: 3, Timeout: 4, Transport: 5}
+	r.Beats.Light = 5000
+	r.Window.Length = 9 * time.Second
+	r.Derive()
+	var buf bytes.Buffer
+	require.NoError(t, WriteText(&buf, r))
+	s := buf.String()
+	assert.Regexp(t, `(?m)^\s+20404\s+other code\s+HTTP error\s+timeout\s+transport$`, s)
+	assert.Regexp(t, `(?m)^Failed by kind\s+1\s+2\s+3\s+4\s+5$`, s)
+	assert.Regexp(t, `(?m)^Sent as\s+950\s+5000$`, s, "light is how beats were sent, not a failure kind")
+	assert.Regexp(t, `(?m)^Beats\s+6000\s+5950\s+5900\s+15\s`, s)
+	assert.Contains(t, s, "Window shorter than two periods (10s): too short to judge delivery by")
+}

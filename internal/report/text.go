@@ -68,6 +68,9 @@ func (t *table) intro(r *Report) {
 	default:
 		t.printf("Window: the %s since every instance was added (too short to leave out a period of warm-up)\n", length)
 	}
+	if w.Short {
+		t.printf("Window shorter than two periods (%v): too short to judge delivery by; run longer\n", 2*c.Period)
+	}
 	t.printf("\n")
 }
 
@@ -81,9 +84,11 @@ func (t *table) beats(r *Report) {
 		return
 	}
 	f := b.Failed
-	t.row("", "20404", "other code", "timeout", "transport", "light")
-	t.row("Beats by kind", strconv.FormatUint(f.NotFound, 10), strconv.FormatUint(f.Code, 10),
-		strconv.FormatUint(f.Timeout, 10), strconv.FormatUint(f.Transport, 10), strconv.FormatUint(b.Light, 10))
+	t.row("", "20404", "other code", "HTTP error", "timeout", "transport")
+	t.row("Failed by kind", strconv.FormatUint(f.NotFound, 10), strconv.FormatUint(f.Code, 10),
+		strconv.FormatUint(f.HTTP, 10), strconv.FormatUint(f.Timeout, 10), strconv.FormatUint(f.Transport, 10))
+	t.row("", "full", "light")
+	t.row("Sent as", strconv.FormatUint(b.Sent-min(b.Light, b.Sent), 10), strconv.FormatUint(b.Light, 10))
 }
 
 // latency writes the percentiles of send latency and lateness.
@@ -118,6 +123,8 @@ func (t *table) notes(r *Report) {
 	t.printf("\n")
 	if r.SendLatency != nil {
 		t.printf("Send latency is per transport batch over the whole run; the rest covers the window.\n")
+		t.printf("HTTP error: answered with an HTTP error status (such as 500) instead of a Nacos answer;\n")
+		t.printf("light beats are beats sent without a body, as the server allows: not failures.\n")
 	}
 	server := ""
 	if r.Server != nil {
