@@ -302,31 +302,32 @@ func countIdle(c *Client) uint64 {
 }
 
 // TestPipelineIdleTimeout: a server whose idle timeout is shorter than the
-// time between batches closes the connection between every two: no beat
+// time between batches closes the connections between every two: no beat
 // fails and the client stays on its server.
 func TestPipelineIdleTimeout(t *testing.T) {
-	srv, err := nacostest.Start(nacostest.Config{IdleTimeout: 20 * time.Millisecond})
+	srv, err := nacostest.Start(nacostest.Config{IdleTimeout: 20 * time.Millisecond, MaxRequestsPerConn: -1})
 	require.NoError(t, err)
 	defer srv.Close()
 	other, err := nacostest.Start(nacostest.Config{})
 	require.NoError(t, err)
 	defer other.Close()
-	var lc logCapture
-	c := newClient(t, Config{Servers: []string{srv.Addr(), other.Addr()}, Mode: ModePipeline, Conns: 2, Logger: lc.logger()})
-	defer func() { t.Log(lc.String()) }()
-	beats := testBeats(200)
+	const conns = 2
+	c := newClient(t, Config{Servers: []string{srv.Addr(), other.Addr()}, Mode: ModePipeline, Conns: conns})
+	beats := testBeats(200) // a segment on each connection
 	res := make([]reactor.BeatResult, len(beats))
-	for range 5 {
+	for round := range 5 {
 		c.SendBeats(bg(), beats, res)
 		for i, r := range res {
 			require.NoError(t, r.Err, i)
 		}
-		time.Sleep(100 * time.Millisecond) // the beat period: 5x the idle timeout
+		// The beat period: until the server has closed both connections.
+		require.Eventually(t, func() bool { return c.Stats().ServerCloses >= uint64(conns*(round+1)) },
+			30*time.Second, time.Millisecond)
 	}
-	assert.Positive(t, c.Stats().ServerCloses)
 	assert.Zero(t, c.cur.Load(), "no failover")
 	assert.Zero(t, other.Counters().Requests)
 	assert.EqualValues(t, 5*len(beats), srv.Counters().Beats)
+	assert.EqualValues(t, 5*conns, c.Stats().ConnsDialled)
 }
 
 func TestKeepAliveMax(t *testing.T) {
