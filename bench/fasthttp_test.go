@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -27,6 +28,7 @@ var (
 	tpGoroutinesFlag = flag.Int("tpgoroutines", 64, "goroutines driving each client in BenchmarkBeatThroughput")
 	tpBatchFlag      = flag.Int("tpbatch", 64, "beats per SendBeats call of the transport clients in BenchmarkBeatThroughput")
 	tpWindowFlag     = flag.Duration("tpwindow", 5*time.Second, "how long BenchmarkBeatThroughput drives each client")
+	tpLimitsFlag     = flag.String("tplimits", "100,off", "the servers' requests per connection in BenchmarkBeatThroughput, comma-separated: a number (100: Tomcat's default, as under Nacos 1.x) or off")
 )
 
 // tpConfig is one throughput run: light beats of instances registered up
@@ -37,6 +39,34 @@ type tpConfig struct {
 	goroutines int // goroutines driving the client
 	batch      int // beats per SendBeats call (transport clients)
 	window     time.Duration
+	limit      int // the server's requests per connection; negative: none
+}
+
+// limitName names a server's requests per connection: "limit=100" or
+// "limit=off".
+func limitName(limit int) string {
+	if limit < 0 {
+		return "limit=off"
+	}
+	return "limit=" + strconv.Itoa(limit)
+}
+
+// parseLimits parses -tplimits.
+func parseLimits(s string) ([]int, error) {
+	var limits []int
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "off" {
+			limits = append(limits, -1)
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("bad limit %q: want a positive number or off", f)
+		}
+		limits = append(limits, n)
+	}
+	return limits, nil
 }
 
 // tpClient is one client under test. newWorker returns the loop body of
@@ -103,6 +133,11 @@ func transportTP(addr string, infos []*reactor.BeatInfo, cfg tpConfig, mode tran
 	}, nil
 }
 
+// quietLogger is a fasthttp.Logger that drops everything.
+type quietLogger struct{}
+
+func (quietLogger) Printf(string, ...any) {}
+
 // doer is what fasthttp.PipelineClient and fasthttp.HostClient share.
 type doer interface {
 	Do(req *fasthttp.Request, resp *fasthttp.Response) error
@@ -125,6 +160,7 @@ func fasthttpTP(addr string, infos []*reactor.BeatInfo, cfg tpConfig, kind strin
 			Addr: addr, MaxConns: cfg.conns, MaxPendingRequests: transport.DefaultMaxInflightPerConn,
 			ReadTimeout: transport.DefaultTimeout, WriteTimeout: transport.DefaultTimeout,
 			NoDefaultUserAgentHeader: true, DisableHeaderNamesNormalizing: true, DisablePathNormalizing: true,
+			Logger: quietLogger{}, // it logs every connection the server ends; failures count them
 		}
 		c, closeFn = pc, func() {} // a PipelineClient has no Close
 	case "fasthttp.HostClient":
@@ -237,10 +273,11 @@ func (r tpResult) report(b *testing.B) {
 	b.ReportMetric(float64(r.failed), "failures")
 }
 
-// tpServer starts a nacostest server and registers cfg.instances instances
-// of beatload's population through a transport.Client.
+// tpServer starts a nacostest server that answers cfg.limit requests per
+// connection and registers cfg.instances instances of beatload's
+// population through a transport.Client.
 func tpServer(cfg tpConfig) (*nacostest.Server, []*reactor.BeatInfo, error) {
-	srv, err := nacostest.Start(nacostest.Config{})
+	srv, err := nacostest.Start(nacostest.Config{MaxRequestsPerConn: cfg.limit})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -257,30 +294,43 @@ func tpServer(cfg tpConfig) (*nacostest.Server, []*reactor.BeatInfo, error) {
 	return srv, infos, nil
 }
 
-// BenchmarkBeatThroughput drives one nacostest server at full speed with
+// BenchmarkBeatThroughput drives a nacostest server at full speed with
 // light beats of registered instances from each client in turn, all with
-// the same connections: BenchmarkBeatThroughput/<client>/g=<goroutines>.
+// the same connections, once per server limit of -tplimits (by default a
+// server that ends each connection after 100 requests, as Tomcat under
+// Nacos 1.x does, and one that never does):
+// BenchmarkBeatThroughput/limit=<n|off>/<client>/g=<goroutines>.
 // beats/s is the server's count; ns/beat is process CPU, so it includes
-// the server. Run with -benchtime=1x.
+// the server; failures are beats the client saw fail. Run with
+// -benchtime=1x.
 func BenchmarkBeatThroughput(b *testing.B) {
 	cfg := tpConfig{instances: *tpInstancesFlag, conns: *tpConnsFlag, goroutines: *tpGoroutinesFlag,
 		batch: *tpBatchFlag, window: *tpWindowFlag}
 	if cfg.instances < 1 || cfg.conns < 1 || cfg.goroutines < 1 || cfg.batch < 1 || cfg.window <= 0 {
 		b.Fatalf("bad throughput flags: %+v", cfg)
 	}
-	srv, infos, err := tpServer(cfg)
+	limits, err := parseLimits(*tpLimitsFlag)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer srv.Close()
-	for _, mk := range tpClients(srv.Addr(), infos, cfg) {
-		cl, err := mk()
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Run(cl.name, func(b *testing.B) {
-			defer cl.close()
-			runTP(srv, cl, cfg.window).report(b)
+	for _, limit := range limits {
+		cfg.limit = limit
+		b.Run(limitName(limit), func(b *testing.B) {
+			srv, infos, err := tpServer(cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer srv.Close()
+			for _, mk := range tpClients(srv.Addr(), infos, cfg) {
+				cl, err := mk()
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.Run(cl.name, func(b *testing.B) {
+					defer cl.close()
+					runTP(srv, cl, cfg.window).report(b)
+				})
+			}
 		})
 	}
 }

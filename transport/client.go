@@ -38,7 +38,7 @@ type Client struct {
 	lastFailover atomic.Int64
 	failoverLog  *rate.Limiter
 
-	stats counts
+	stats clientCounters // stats.go
 
 	// ctx is cancelled by Close: it ends logins and dials in progress;
 	// conns lets Close end the HostClients' exchanges in flight.
@@ -99,12 +99,7 @@ func New(cfg Config) (*Client, error) {
 			DisablePathNormalizing:        true,
 		})
 		if cfg.Mode == ModePipeline {
-			srv := len(c.pipes)
-			pcs := make([]*pconn, cfg.Conns)
-			for i := range pcs {
-				pcs[i] = &pconn{c: c, srv: srv, addr: s}
-			}
-			c.pipes = append(c.pipes, pcs)
+			c.pipes = append(c.pipes, newPipes(c, len(c.pipes), s))
 		}
 	}
 	return c, nil

@@ -109,49 +109,6 @@ func TestConcurrentBeats(t *testing.T) {
 	}
 }
 
-// TestPipelineReset: the server reads a whole batch, answers 3 and resets
-// the connection: exactly the other beats fail, and the next batch runs on
-// a new connection.
-func TestPipelineReset(t *testing.T) {
-	var conns atomic.Int32
-	rs := newRawServer(t, func(conn net.Conn) {
-		first := conns.Add(1) == 1
-		br := bufio.NewReader(conn)
-		var req fasthttp.Request
-		for k := 0; ; k++ {
-			if first && k == 10 {
-				for j := 0; j < 3; j++ {
-					_ = writeAnswer(conn, okBeat)
-				}
-				conn.(*net.TCPConn).SetLinger(0)
-				return
-			}
-			if err := req.Read(br); err != nil {
-				return
-			}
-			if !first {
-				_ = writeAnswer(conn, okBeat)
-			}
-		}
-	})
-	c := newClient(t, Config{Servers: []string{rs.addr}, Mode: ModePipeline, Conns: 1})
-	beats := testBeats(10)
-	res := make([]reactor.BeatResult, 10)
-	c.SendBeats(bg(), beats, res)
-	for i, r := range res {
-		if i < 3 {
-			assert.NoError(t, r.Err, i)
-		} else {
-			assert.ErrorIs(t, r.Err, ErrConnection, i)
-		}
-	}
-	c.SendBeats(bg(), beats, res)
-	for _, r := range res {
-		assert.NoError(t, r.Err)
-	}
-	assert.EqualValues(t, 2, conns.Load())
-}
-
 // silentServer reads requests and never answers.
 func silentServer(t *testing.T) *rawServer {
 	return newRawServer(t, func(conn net.Conn) { _, _ = io.Copy(io.Discard, conn) })

@@ -91,6 +91,15 @@ type Config struct {
 	// one connection and not yet answered; a writer waits for answers
 	// beyond it. Default 1024.
 	MaxInflightPerConn int
+	// MaxRequestsPerConn caps, in ModePipeline, the requests written on one
+	// connection; the next connection is dialled ahead, when half of them
+	// are written. Default 0: learn the server's limit (Tomcat under Nacos
+	// 1.x ends a connection after 100 requests) from the answer that says
+	// "Connection: close", or from a "Keep-Alive: max=N" header, and write
+	// no more than that on a connection. Negative: no cap. Whatever the
+	// cap, requests a server did not answer before it ended a connection
+	// in an orderly way are sent once more on a new connection.
+	MaxRequestsPerConn int
 	// ReadTimeout bounds the wait for each answer. WriteTimeout bounds each
 	// write, each dial with its TLS handshake, and the wait for a free
 	// HostClient connection (ModeHostClient's beats; Register, Deregister

@@ -18,6 +18,13 @@
 //     write call and reads the answers in order (HTTP/1.1 pipelining). This
 //     is the mode for hundreds of thousands of beats per second.
 //
+// Servers end connections: Tomcat, under Nacos 1.x, answers the 100th
+// request on a connection with "Connection: close" and closes idle ones.
+// ModePipeline sends what such a server did not answer once more on a new
+// connection (beats are idempotent; RFC 7230 §6.3.2), learns the server's
+// limit (Config.MaxRequestsPerConn), writes no more than that on a
+// connection and dials the next one ahead. Client.Stats counts it.
+//
 // Register, Deregister and the Nacos login always use the HostClient.
 //
 // With Config.Username set the client logs in as the Java client's

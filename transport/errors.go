@@ -29,10 +29,11 @@ var (
 	ErrBodyTooLarge = errors.New("transport: response body too large")
 	// ErrConnection is wrapped by errors of a connection that broke or could
 	// not be made (refused, reset, closed by the server). The client moves
-	// to the next server after one, except when the server closed a
-	// pipelined connection in an orderly way: after an answer with
-	// "Connection: close", or with no beat in flight (EOF on an idle
-	// connection).
+	// to the next server after one. In ModePipeline a server that ends a
+	// connection in an orderly way (an answer with "Connection: close",
+	// EOF, a reset) gets the beats it did not answer once more on a new
+	// connection, with no failover: only a beat whose second connection
+	// ends too fails, with this error.
 	ErrConnection = errors.New("transport: connection error")
 )
 

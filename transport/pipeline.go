@@ -2,12 +2,16 @@ package transport
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"net"
+	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/beatwheel/beatwheel/reactor"
@@ -17,10 +21,11 @@ import (
 
 // How ModePipeline works.
 //
-// Each server has Conns pconns. A pconn holds at most one live session: a
-// net.Conn with one writer and one reader goroutine. SendBeats cuts its
-// batch into segments, appends each to a session's queue and waits once
-// for the whole batch (batch.left reaches 0, one send on batch.wake).
+// Each server has Conns pconns. A pconn holds at most one live session (a
+// net.Conn with one writer and one reader goroutine) and, once the server's
+// per-connection request limit is known, one pre-dialled spare. SendBeats
+// cuts its batch into segments, appends each to a session's queue and waits
+// once for the whole batch (batch.left reaches 0, one send on batch.wake).
 //
 // The writer takes every queued segment, and for each beat pushes an entry
 // {batch, index} on the inflight channel, then appends the raw request to
@@ -35,11 +40,28 @@ import (
 // bounds the wait from the moment the reader last caught up with the
 // socket, once per read of many answers rather than once per answer.
 //
-// Any error kills the session once: the connection is closed, the entries
-// in flight fail with the error (the reader drains them until the writer
-// has stopped), beats not yet written fail too, and segments that were
-// still queued are queued once more on a fresh session. The next batch
-// dials a new connection.
+// Connection limits. Servers end connections: Tomcat (under Nacos 1.x)
+// answers the 100th request on a connection with "Connection: close", and
+// closes idle ones. The limit a connection carries is
+// Config.MaxRequestsPerConn, or else the one learned from the server (the
+// number of answers up to one with "Connection: close", or 1+N after
+// "Keep-Alive: max=N"). A writer writes at most that many requests on its
+// session; at half of it the pconn dials a spare in its own goroutine (no
+// lock held), and when the writer reaches the limit it hands what it did
+// not write to the spare and stops. Its reader reads the last answers and
+// the connection ends with nothing in flight.
+//
+// Any error kills the session once. When the server ended the connection
+// in an orderly way (an answer with "Connection: close", EOF, a reset or a
+// broken pipe) the beats in flight were not processed (RFC 7230 §6.3.2):
+// beats are idempotent, so the reader sends them again, once, on the next
+// session of the same pconn, without failing over; a beat already sent
+// again fails. Otherwise (a timeout, a malformed answer, Close) the beats
+// in flight fail with the error. Segments not yet written move to the next
+// session; after an error that was not an orderly close, or a session that
+// got no answer at all, a segment moves once and fails the second time.
+// Dialling happens in a goroutine of its own, outside p.mu: batches queue
+// their segments on the pconn meanwhile, and Close cancels the dial.
 
 const (
 	minSegment  = 32       // beats per segment before a batch uses another connection
@@ -47,7 +69,13 @@ const (
 	readBufSize = 16 << 10
 )
 
-var errUnexpectedAnswer = errors.New("answer with no request in flight")
+var (
+	errUnexpectedAnswer = errors.New("answer with no request in flight")
+	errServerClosing    = errors.New("server closed the connection (Connection: close)")
+	// errConnUsedUp ends a session that carried its limit and got every
+	// answer; it never reaches a beat.
+	errConnUsedUp = errors.New("connection carried its request limit")
+)
 
 type batch struct {
 	ctx     context.Context
@@ -81,15 +109,27 @@ func (b *batch) fail(lo, hi int, err error) {
 	}
 }
 
+// segment is beats [lo, hi) of a batch, queued for one connection.
+// retried marks beats already written once on a connection that the server
+// ended before answering them (or that moved on from a session that got no
+// answer): the next break fails them.
 type segment struct {
 	b       *batch
 	lo, hi  int
 	retried bool
 }
 
+// failSegs fails every beat of segs with err.
+func failSegs(segs []segment, err error) {
+	for _, seg := range segs {
+		seg.b.fail(seg.lo, seg.hi, err)
+	}
+}
+
 type entry struct {
-	b *batch
-	i int
+	b       *batch
+	i       int
+	retried bool
 }
 
 func (c *Client) sendPipelined(ctx context.Context, beats []reactor.Beat, results []reactor.BeatResult, token string) {
@@ -111,6 +151,18 @@ func (c *Client) sendPipelined(ctx context.Context, beats []reactor.Beat, result
 	c.batches.Put(b)
 }
 
+// newPipes makes the Conns pconns of server srv at addr. They share what
+// is learned of the server's per-connection limit.
+func newPipes(c *Client, srv int, addr string) []*pconn {
+	limit := new(atomic.Int64)
+	pcs := make([]*pconn, c.cfg.Conns)
+	for i := range pcs {
+		ctx, cancel := context.WithCancel(context.Background())
+		pcs[i] = &pconn{c: c, srv: srv, addr: addr, limit: limit, ctx: ctx, cancel: cancel}
+	}
+	return pcs
+}
+
 // pconn is one pipelined connection slot to a server.
 type pconn struct {
 	c   *Client
@@ -119,58 +171,196 @@ type pconn struct {
 	// every beat's Host header: a field load rather than an indexed lookup
 	// through the Client per beat.
 	addr string
+	// limit is the requests the server answers on a connection before it
+	// ends it, as learned; 0 while unknown. Shared by the server's pconns.
+	limit *atomic.Int64
+	// ctx ends a dial in progress when the pconn closes.
+	ctx    context.Context
+	cancel context.CancelFunc
 
-	mu     sync.Mutex
-	s      *session // live session, or nil
-	closed bool
+	// The writer's and reader's state (buffers, encoder, parser) outlive
+	// their session: a server that ends a connection every 100 requests
+	// would otherwise cost their allocation every 100 beats.
+	writers, readers sync.Pool // *writeState, *readState
+
+	mu      sync.Mutex
+	s       *session  // live session taking segments, or nil
+	spare   *session  // dialled ahead, not yet used, or nil
+	pending []segment // waiting for the dial in progress while s is nil
+	dialing bool      // a dial goroutine runs
+	closed  bool
 }
 
-type session struct {
-	p    *pconn
-	conn net.Conn
-
-	queue   []segment // guarded by p.mu
-	stopped bool      // guarded by p.mu: the writer takes no more segments
-
-	wake       chan struct{} // cap 1: queue has segments
-	inflight   chan entry
-	n          atomic.Int32 // entries pushed and not yet answered
-	dead       chan struct{}
-	writerDone chan struct{}
-	killOnce   sync.Once
-	err        error // set before dead is closed
+// connLimit is how many requests a session may write: 0 for no limit.
+func (p *pconn) connLimit() int {
+	switch m := p.c.cfg.MaxRequestsPerConn; {
+	case m > 0:
+		return m
+	case m < 0:
+		return 0
+	}
+	return int(p.limit.Load())
 }
 
-// submit queues seg on the live session, dialling one if needed.
+// learn records that the server ends a connection after n requests: the
+// lowest figure seen wins, so a pipe never overruns the strictest answer.
+func (p *pconn) learn(n int) {
+	if p.c.cfg.MaxRequestsPerConn != 0 || n <= 0 {
+		return
+	}
+	for {
+		old := p.limit.Load()
+		if old != 0 && old <= int64(n) {
+			return
+		}
+		if p.limit.CompareAndSwap(old, int64(n)) {
+			p.c.cfg.Logger.Debug("nacos server's connection limit learned", "server", p.addr, "requests", n)
+			return
+		}
+	}
+}
+
+// submit queues seg on the live session, or on the pconn until a dial
+// completes.
 func (p *pconn) submit(seg segment) {
 	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
+	s, ok := p.place(seg)
+	p.mu.Unlock()
+	if !ok {
 		seg.b.fail(seg.lo, seg.hi, ErrClosed)
 		return
 	}
-	s := p.s
-	if s == nil || s.stopped {
-		var err error
-		if s, err = p.dial(seg.b.ctx); err != nil {
-			p.mu.Unlock()
-			seg.b.fail(seg.lo, seg.hi, p.c.exchangeError("dial", p.srv, err))
-			return
-		}
-		p.s = s
+	s.signal()
+}
+
+// place queues segs on the live session (promoting the spare if there is
+// none) and returns it to signal; with no session it keeps them pending and
+// starts a dial, and returns nil. It returns false once the pconn is
+// closed: segs are not queued. p.mu is held.
+func (p *pconn) place(segs ...segment) (*session, bool) {
+	if p.closed {
+		return nil, false
 	}
-	s.queue = append(s.queue, seg)
+	if len(segs) == 0 {
+		return nil, true
+	}
+	if p.s == nil && p.spare != nil {
+		sp := p.spare
+		p.spare = nil
+		select {
+		case <-sp.dead: // closed while idle: its writer cleans up
+		default:
+			p.s = sp
+		}
+	}
+	if p.s == nil {
+		p.pending = append(p.pending, segs...)
+		p.startDial()
+		return nil, true
+	}
+	p.s.queue = append(p.s.queue, segs...)
+	return p.s, true
+}
+
+// predial dials a spare session unless there is one or a dial runs.
+func (p *pconn) predial() {
+	p.mu.Lock()
+	if p.spare == nil {
+		p.startDial()
+	}
 	p.mu.Unlock()
-	select {
-	case s.wake <- struct{}{}:
-	default:
+}
+
+// startDial starts a dial goroutine unless one runs. p.mu is held.
+func (p *pconn) startDial() {
+	if p.dialing || p.closed {
+		return
+	}
+	p.dialing = true
+	p.c.wg.Add(1)
+	go p.dialNext()
+}
+
+// dialNext dials a session, outside p.mu, and makes it the live session
+// (taking what is pending) or the spare.
+func (p *pconn) dialNext() {
+	defer p.c.wg.Done()
+	s, err := p.dial()
+	p.mu.Lock()
+	p.dialing = false
+	if err == nil && p.closed {
+		err = ErrClosed
+	}
+	if err != nil {
+		pending := p.pending
+		p.pending = nil
+		closed := p.closed
+		p.mu.Unlock()
+		if s != nil {
+			s.kill(ErrClosed, false)
+		}
+		switch {
+		case closed:
+			err = ErrClosed
+		case len(pending) > 0:
+			err = p.c.exchangeError("dial", p.srv, err)
+		default:
+			p.c.cfg.Logger.Debug("nacos pipelined dial ahead failed", "server", p.addr, "error", err)
+		}
+		failSegs(pending, err)
+		return
+	}
+	var (
+		wake   *session
+		failed []segment
+	)
+	switch {
+	case s.stopped:
+		// It died before it could be installed (its writer has already
+		// stopped): what is pending moves on once, as from any session
+		// that got no answer.
+		kept := p.pending[:0]
+		for _, seg := range p.pending {
+			if seg.retried {
+				failed = append(failed, seg)
+				continue
+			}
+			seg.retried = true
+			kept = append(kept, seg)
+		}
+		clear(p.pending[len(kept):])
+		p.pending = kept
+		if len(kept) > 0 {
+			p.startDial()
+		}
+	case p.s == nil:
+		p.s = s
+		if len(p.pending) > 0 {
+			s.queue = append(s.queue, p.pending...)
+			clear(p.pending)
+			p.pending = p.pending[:0]
+			wake = s
+		}
+	case p.spare == nil:
+		p.spare = s
+	default: // cannot happen: one dial at a time, and only without a spare
+		p.mu.Unlock()
+		s.kill(errConnUsedUp, false)
+		return
+	}
+	p.mu.Unlock()
+	wake.signal()
+	if len(failed) > 0 { // s is dead: s.err is set
+		failSegs(failed, s.err)
 	}
 }
 
-// dial makes a session and starts its goroutines. p.mu is held.
-func (p *pconn) dial(ctx context.Context) (*session, error) {
+// dial makes a session and starts its goroutines. It holds no lock.
+func (p *pconn) dial() (*session, error) {
 	cfg := &p.c.cfg
-	d := net.Dialer{Timeout: cfg.WriteTimeout}
+	ctx, cancel := context.WithTimeout(p.ctx, cfg.WriteTimeout)
+	defer cancel()
+	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", p.addr)
 	if err != nil {
 		return nil, err
@@ -182,20 +372,22 @@ func (p *pconn) dial(ctx context.Context) (*session, error) {
 			tc.ServerName, _, _ = net.SplitHostPort(p.addr)
 		}
 		tlsConn := tls.Client(conn, tc)
-		hctx, cancel := context.WithTimeout(ctx, cfg.WriteTimeout)
-		err = tlsConn.HandshakeContext(hctx)
-		cancel()
-		if err != nil {
+		if err = tlsConn.HandshakeContext(ctx); err != nil {
 			conn.Close()
 			return nil, err
 		}
 		conn = tlsConn
 	}
+	p.c.stats.dials.Add(1)
+	inflight := cfg.MaxInflightPerConn
+	if lim := p.connLimit(); lim > 0 && lim < inflight {
+		inflight = lim // no more can be in flight on this connection
+	}
 	s := &session{
 		p:          p,
 		conn:       conn,
 		wake:       make(chan struct{}, 1),
-		inflight:   make(chan entry, cfg.MaxInflightPerConn),
+		inflight:   make(chan entry, inflight),
 		dead:       make(chan struct{}),
 		writerDone: make(chan struct{}),
 	}
@@ -208,18 +400,73 @@ func (p *pconn) dial(ctx context.Context) (*session, error) {
 func (p *pconn) close() {
 	p.mu.Lock()
 	p.closed = true
-	s := p.s
+	s, spare, pending := p.s, p.spare, p.pending
+	p.pending = nil
 	p.mu.Unlock()
-	if s != nil {
-		s.kill(ErrClosed, false)
+	p.cancel()
+	for _, s := range []*session{s, spare} {
+		if s != nil {
+			s.kill(ErrClosed, false)
+		}
+	}
+	failSegs(pending, ErrClosed)
+}
+
+type session struct {
+	p    *pconn
+	conn net.Conn
+
+	queue   []segment // guarded by p.mu
+	stopped bool      // guarded by p.mu: the writer takes no more segments
+
+	wake       chan struct{} // cap 1: queue has segments
+	inflight   chan entry
+	n          atomic.Int32 // entries pushed and not yet answered
+	full       atomic.Bool  // the writer wrote the limit and stopped
+	answered   atomic.Bool  // the server answered at least once
+	dead       chan struct{}
+	writerDone chan struct{}
+	killOnce   sync.Once
+	err        error // set before dead is closed
+	orderly    bool  // set before dead is closed: the server ended it cleanly
+}
+
+// signal wakes s's writer; s may be nil.
+func (s *session) signal() {
+	if s == nil {
+		return
+	}
+	select {
+	case s.wake <- struct{}{}:
+	default:
 	}
 }
 
-// kill breaks the session once: err becomes every pending beat's error.
+// orderlyClose tells whether err means the server ended the connection in
+// an orderly way: what was in flight was not processed and may be sent
+// again.
+func orderlyClose(err error) bool {
+	return errors.Is(err, errServerClosing) || errors.Is(err, errConnUsedUp) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+// kill breaks the session once: err becomes the error of every pending
+// beat that is not sent again. failover moves the client to the next
+// server after an error that is not an orderly close.
 func (s *session) kill(err error, failover bool) {
 	s.killOnce.Do(func() {
 		c := s.p.c
-		if !errors.Is(err, ErrClosed) {
+		switch {
+		case errors.Is(err, ErrClosed):
+		case orderlyClose(err):
+			s.orderly = true
+			if !errors.Is(err, errConnUsedUp) {
+				c.stats.serverCloses.Add(1)
+				c.cfg.Logger.Debug("nacos server ended a connection", "server", s.p.addr, "inflight", s.n.Load(), "error", err)
+			}
+			err = c.netError("beat", s.p.srv, err)
+		default:
 			err = c.netError("beat", s.p.srv, err)
 			if failover && errors.Is(err, ErrConnection) {
 				c.failover(s.p.srv, err)
@@ -232,35 +479,67 @@ func (s *session) kill(err error, failover bool) {
 	})
 }
 
+// writeState is the writer's own: its encoder, buffer and count.
+type writeState struct {
+	e         encoder
+	buf       []byte
+	written   int // requests written on the session
+	limit     int // requests the session may carry; 0: no limit
+	predialed bool
+}
+
+type segStatus int
+
+const (
+	segWritten segStatus = iota // every beat written, failed or cancelled
+	segFull                     // the session carried its limit
+	segDead                     // the session died
+)
+
 func (s *session) writer() {
 	c := s.p.c
 	defer c.wg.Done()
-	var (
-		e          encoder
-		buf        []byte
-		segs, held []segment
-	)
+	w, _ := s.p.writers.Get().(*writeState)
+	if w == nil {
+		w = new(writeState)
+	}
+	w.buf, w.written, w.limit, w.predialed = w.buf[:0], 0, 0, false
+	defer s.p.writers.Put(w)
+	var segs, held []segment
 	for {
 		select {
 		case <-s.wake:
 		case <-s.dead:
-			s.stopWriter()
+			s.stopWriter(nil, false)
 			return
 		}
 		s.p.mu.Lock()
 		segs, s.queue = s.queue, held[:0]
 		s.p.mu.Unlock()
-		for k, seg := range segs {
-			if !s.writeSegment(&e, &buf, seg) {
-				for _, rest := range segs[k+1:] {
-					rest.b.fail(rest.lo, rest.hi, s.err)
+		for k := range segs {
+			w.limit = s.p.connLimit()
+			at, st := s.writeSegment(w, segs[k])
+			if st == segWritten {
+				continue
+			}
+			rest := segs[k+1:]
+			if at < segs[k].hi {
+				segs[k].lo = at
+				rest = segs[k:]
+			}
+			if st == segFull && (len(w.buf) == 0 || s.flush(&w.buf)) {
+				s.stopWriter(rest, true)
+				s.full.Store(true)
+				if s.n.Load() == 0 {
+					s.kill(errConnUsedUp, false)
 				}
-				s.stopWriter()
 				return
 			}
+			s.stopWriter(rest, false)
+			return
 		}
-		if len(buf) > 0 && !s.flush(&buf) {
-			s.stopWriter()
+		if len(w.buf) > 0 && !s.flush(&w.buf) {
+			s.stopWriter(nil, false)
 			return
 		}
 		clear(segs)
@@ -268,32 +547,53 @@ func (s *session) writer() {
 	}
 }
 
-// stopWriter stops taking segments; those still queued go to a fresh
-// session once.
-func (s *session) stopWriter() {
+// stopWriter stops taking segments and moves rest (not written) and what
+// is still queued to the pconn's next session. Unless the session is full,
+// or died in an orderly way after answering, a segment moves once: the
+// second time it fails.
+func (s *session) stopWriter(rest []segment, full bool) {
 	p := s.p
+	once := !full && !(s.orderly && s.answered.Load())
 	p.mu.Lock()
 	s.stopped = true
-	rest := s.queue
+	segs := make([]segment, 0, len(rest)+len(s.queue))
+	segs = append(append(segs, rest...), s.queue...)
 	s.queue = nil
 	if p.s == s {
 		p.s = nil
 	}
+	if p.spare == s {
+		p.spare = nil
+	}
+	var failed []segment
+	if once {
+		moved := segs[:0]
+		for _, seg := range segs {
+			if seg.retried {
+				failed = append(failed, seg)
+				continue
+			}
+			seg.retried = true
+			moved = append(moved, seg)
+		}
+		segs = moved
+	}
+	next, ok := p.place(segs...)
 	p.mu.Unlock()
 	close(s.writerDone)
-	for _, seg := range rest {
-		if seg.retried {
-			seg.b.fail(seg.lo, seg.hi, s.err)
-			continue
-		}
-		seg.retried = true
-		p.submit(seg)
+	if !ok {
+		failSegs(segs, ErrClosed)
+	}
+	next.signal()
+	if len(failed) > 0 { // only when s is dead: s.err is set
+		failSegs(failed, s.err)
 	}
 }
 
-// writeSegment queues seg's beats on the wire. It returns false when the
-// session died; beats of seg it did not hand to the reader have failed.
-func (s *session) writeSegment(e *encoder, buf *[]byte, seg segment) bool {
+// writeSegment queues seg's beats on the wire, up to w.limit requests on
+// the session. It returns how far it got and why it stopped: beats of seg
+// from there on are neither written nor failed unless st is segWritten.
+func (s *session) writeSegment(w *writeState, seg segment) (at int, st segStatus) {
 	b := seg.b
 	c := s.p.c
 	// One atomic add reserves the segment's request ids: beat i gets
@@ -301,91 +601,165 @@ func (s *session) writeSegment(e *encoder, buf *[]byte, seg segment) bool {
 	// those of beats that end up not written are skipped.
 	last := c.reqID.Add(uint64(seg.hi - seg.lo))
 	for i := seg.lo; i < seg.hi; i++ {
+		if w.limit > 0 {
+			if w.written >= w.limit {
+				return i, segFull
+			}
+			if !w.predialed && w.written >= w.limit/2 {
+				w.predialed = true
+				s.p.predial()
+			}
+		}
 		select {
 		case <-b.done:
 			b.fail(i, seg.hi, b.ctx.Err())
-			return true
+			return seg.hi, segWritten
 		default:
 		}
 		// Once its entry is in flight the reader may complete the beat
 		// (a dying session fails what is in flight), and with it the
 		// batch, which its caller then reuses: read b first.
 		beat, token := b.beats[i], b.token
-		en := entry{b: b, i: i}
+		en := entry{b: b, i: i, retried: seg.retried}
 		select {
 		case s.inflight <- en:
 		default:
 			// Full: what is buffered must go out before answers can come.
-			if len(*buf) > 0 && !s.flush(buf) {
-				b.fail(i, seg.hi, s.err)
-				return false
+			if len(w.buf) > 0 && !s.flush(&w.buf) {
+				return i, segDead
 			}
 			select {
 			case s.inflight <- en:
 			case <-s.dead:
-				b.fail(i, seg.hi, s.err)
-				return false
+				return i, segDead
 			case <-b.done:
 				b.fail(i, seg.hi, b.ctx.Err())
-				return true
+				return seg.hi, segWritten
 			}
 		}
 		if s.n.Add(1) == 1 {
 			s.conn.SetReadDeadline(time.Now().Add(c.cfg.ReadTimeout))
 		}
-		*buf = e.appendBeatWire(*buf, c, s.p.addr, beat, token, last-uint64(seg.hi-1-i))
-		if len(*buf) >= flushAt && !s.flush(buf) {
-			b.fail(i+1, seg.hi, s.err)
-			return false
+		w.buf = w.e.appendBeatWire(w.buf, c, s.p.addr, beat, token, last-uint64(seg.hi-1-i))
+		w.written++
+		if len(w.buf) >= flushAt && !s.flush(&w.buf) {
+			return i + 1, segDead
 		}
 	}
-	return true
+	return seg.hi, segWritten
 }
 
+// flush writes buf. After a write error it returns false once the session
+// is dead: when the server closed the connection, the reader first reads
+// the answers it sent before (one may say "Connection: close", teaching
+// the limit), then meets the end and kills the session.
 func (s *session) flush(buf *[]byte) bool {
 	s.conn.SetWriteDeadline(time.Now().Add(s.p.c.cfg.WriteTimeout))
 	_, err := s.conn.Write(*buf)
 	*buf = (*buf)[:0]
-	if err != nil {
-		s.kill(err, true)
-		return false
+	if err == nil {
+		return true
 	}
-	return true
+	if orderlyClose(err) && s.n.Load() > 0 {
+		<-s.dead
+	} else {
+		s.kill(err, true)
+	}
+	return false
+}
+
+// readState is the reader's own.
+type readState struct {
+	br       *bufio.Reader
+	resp     fasthttp.Response
+	parser   fastjson.Parser // the session's, reused for every answer
+	answered int             // answers read on the session
+	held     entry           // popped when the session died, not completed
+	holding  bool
+	resend   []segment // entries to send again, as segments
+	failed   bool      // an entry sent once already failed
 }
 
 func (s *session) reader() {
 	c := s.p.c
 	defer c.wg.Done()
-	br := bufio.NewReaderSize(s.conn, readBufSize)
-	var (
-		resp   fasthttp.Response
-		parser fastjson.Parser // the session's, reused for every answer
-	)
-	for !s.readOne(br, &resp, &parser) {
+	r, _ := s.p.readers.Get().(*readState)
+	if r == nil {
+		r = &readState{br: bufio.NewReaderSize(s.conn, readBufSize)}
+	} else {
+		r.br.Reset(s.conn)
 	}
-	// Fail what is in flight until the writer can push no more.
+	defer func() {
+		clear(r.resend)
+		r.br.Reset(nil)
+		r.answered, r.held, r.holding, r.resend, r.failed = 0, entry{}, false, r.resend[:0], false
+		s.p.readers.Put(r)
+	}()
+	for !s.readOne(r) {
+	}
+	if r.holding {
+		s.settle(r, r.held)
+	}
+	// Settle what is in flight until the writer can push no more.
 	for {
 		select {
 		case en := <-s.inflight:
-			en.b.finish(en.i, reactor.BeatResult{Err: s.err})
+			s.settle(r, en)
+			continue
 		case <-s.writerDone:
-			for {
-				select {
-				case en := <-s.inflight:
-					en.b.finish(en.i, reactor.BeatResult{Err: s.err})
-				default:
-					return
-				}
-			}
 		}
+		break
 	}
+	for {
+		select {
+		case en := <-s.inflight:
+			s.settle(r, en)
+			continue
+		default:
+		}
+		break
+	}
+	if len(r.resend) > 0 {
+		n := 0
+		for _, seg := range r.resend {
+			n += seg.hi - seg.lo
+		}
+		c.stats.resent.Add(uint64(n))
+		p := s.p
+		p.mu.Lock()
+		next, ok := p.place(r.resend...)
+		p.mu.Unlock()
+		if !ok {
+			failSegs(r.resend, ErrClosed)
+		}
+		next.signal()
+	}
+	if r.failed {
+		// It broke again: what a connection error does anywhere else.
+		c.failover(s.p.srv, s.err)
+	}
+}
+
+// settle completes an entry of a dead session: after an orderly close, a
+// beat sent once is queued to be sent again; any other fails.
+func (s *session) settle(r *readState, en entry) {
+	if !s.orderly || en.retried {
+		r.failed = r.failed || s.orderly
+		en.b.finish(en.i, reactor.BeatResult{Err: s.err})
+		return
+	}
+	if k := len(r.resend) - 1; k >= 0 && r.resend[k].b == en.b && r.resend[k].hi == en.i {
+		r.resend[k].hi++
+		return
+	}
+	r.resend = append(r.resend, segment{b: en.b, lo: en.i, hi: en.i + 1, retried: true})
 }
 
 // readOne reads one answer and completes its entry. It returns true once
 // the session is dead.
-func (s *session) readOne(br *bufio.Reader, resp *fasthttp.Response, parser *fastjson.Parser) (dead bool) {
+func (s *session) readOne(r *readState) (dead bool) {
 	c := s.p.c
-	if _, err := br.Peek(1); err != nil {
+	if _, err := r.br.Peek(1); err != nil {
 		// EOF with nothing in flight is a server closing an idle
 		// connection: no reason to leave the server.
 		s.kill(err, s.n.Load() > 0)
@@ -398,33 +772,76 @@ func (s *session) readOne(br *bufio.Reader, resp *fasthttp.Response, parser *fas
 		s.kill(errUnexpectedAnswer, true)
 		return true
 	}
-	if err := resp.ReadLimitBody(br, c.cfg.MaxResponseBodySize); err != nil {
+	resp := &r.resp
+	if err := resp.ReadLimitBody(r.br, c.cfg.MaxResponseBodySize); err != nil {
 		s.kill(err, !errors.Is(err, fasthttp.ErrBodyTooLarge))
-		en.b.finish(en.i, reactor.BeatResult{Err: s.err})
+		r.held, r.holding = en, true
 		return true
 	}
-	r := parseBeatResponse(parser, resp.StatusCode(), resp.Body())
+	res := parseBeatResponse(&r.parser, resp.StatusCode(), resp.Body())
 	closing := resp.ConnectionClose()
+	r.answered++
+	if r.answered == 1 {
+		s.answered.Store(true)
+		if n := keepAliveMax(resp.Header.Peek("Keep-Alive")); n >= 0 {
+			s.p.learn(1 + n)
+		}
+	}
+	idle := false
 	switch {
 	case s.n.Add(-1) == 0:
 		// Idle: a server may keep a quiet connection open. The writer
 		// arms the deadline again with the next request.
+		idle = true
 		s.conn.SetReadDeadline(time.Time{})
 		if s.n.Load() > 0 {
 			s.conn.SetReadDeadline(time.Now().Add(c.cfg.ReadTimeout))
 		}
-	case br.Buffered() == 0:
+	case r.br.Buffered() == 0:
 		// The next answer must come from the socket: give it
 		// ReadTimeout from now. Answers already buffered need no new
 		// deadline, so a read of many answers costs one, not one each.
 		s.conn.SetReadDeadline(time.Now().Add(c.cfg.ReadTimeout))
 	}
-	en.b.finish(en.i, r)
-	if closing {
+	en.b.finish(en.i, res)
+	switch {
+	case closing:
+		s.p.learn(r.answered)
 		s.kill(errServerClosing, false)
+		return true
+	case idle && s.full.Load():
+		// The writer stopped at the limit and every answer is in, yet
+		// the server did not say it ends the connection: the limit
+		// learned was too low. Forget it; the server will teach it again.
+		if lim := s.p.limit.Load(); lim > 0 && int64(r.answered) >= lim &&
+			keepAliveMax(resp.Header.Peek("Keep-Alive")) != 0 {
+			if s.p.limit.CompareAndSwap(lim, 0) {
+				c.cfg.Logger.Debug("nacos server's connection limit forgotten", "server", s.p.addr, "requests", lim)
+			}
+		}
+		s.kill(errConnUsedUp, false)
 		return true
 	}
 	return false
 }
 
-var errServerClosing = errors.New("server closed the connection (Connection: close)")
+// keepAliveMax returns N from a Keep-Alive header's "max=N", or -1.
+func keepAliveMax(h []byte) int {
+	for len(h) > 0 {
+		var part []byte
+		if i := bytes.IndexByte(h, ','); i >= 0 {
+			part, h = h[:i], h[i+1:]
+		} else {
+			part, h = h, nil
+		}
+		part = bytes.TrimSpace(part)
+		if len(part) > 4 && bytes.EqualFold(part[:4], []byte("max=")) {
+			n, err := strconv.Atoi(string(part[4:]))
+			if err != nil || n < 0 {
+				return -1
+			}
+			return n
+		}
+	}
+	return -1
+}

@@ -51,6 +51,22 @@ type Config struct {
 	// 18000 s). The login answer reports it in whole seconds, rounded up.
 	TokenTTL time.Duration
 
+	// MaxRequestsPerConn is how many requests the server answers on one
+	// connection: the last answer says "Connection: close" and the server
+	// closes the connection, dropping requests pipelined behind it, as
+	// Tomcat's maxKeepAliveRequests does under Nacos 1.x. 0 means
+	// DefaultMaxRequestsPerConn (100, Tomcat's default); negative means no
+	// limit.
+	MaxRequestsPerConn int
+
+	// IdleTimeout is how long a connection may wait for its next request
+	// after an answer before the server closes it, as Tomcat's
+	// keepAliveTimeout does (fasthttp's IdleTimeout: unlike Tomcat, the
+	// wait for a connection's first request is not bounded). 0 means DefaultIdleTimeout (60 s, Tomcat's
+	// default, which neither Spring Boot nor Nacos 1.x changes); negative
+	// means never.
+	IdleTimeout time.Duration
+
 	// Faults are the faults injected from the start; see Server.SetFaults.
 	Faults Faults
 
@@ -83,6 +99,16 @@ type Faults struct {
 	// body that is not JSON.
 	MalformedRate float64
 }
+
+// Defaults of Config's connection limits: those of Tomcat, under Nacos 1.x.
+const (
+	// DefaultMaxRequestsPerConn is Tomcat's maxKeepAliveRequests default.
+	DefaultMaxRequestsPerConn = 100
+	// DefaultIdleTimeout is Tomcat's keepAliveTimeout default: its
+	// connectionTimeout, 60 s, when server.xml does not set it (Spring
+	// Boot's embedded Tomcat, as Nacos 1.x runs it, does not).
+	DefaultIdleTimeout = 60 * time.Second
+)
 
 const (
 	defaultAddr               = "127.0.0.1:0"
@@ -126,6 +152,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.TokenTTL == 0 {
 		c.TokenTTL = defaultTokenTTL
+	}
+	if c.MaxRequestsPerConn == 0 {
+		c.MaxRequestsPerConn = DefaultMaxRequestsPerConn
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = DefaultIdleTimeout
 	}
 	if c.RemoveAfter < c.UnhealthyAfter {
 		return c, fmt.Errorf("%w: RemoveAfter %v is shorter than UnhealthyAfter %v", ErrConfig, c.RemoveAfter, c.UnhealthyAfter)

@@ -81,6 +81,12 @@ func Start(cfg Config) (*Server, error) {
 		Logger:                fasthttpLogger{s.log},
 		ErrorHandler:          answerBadRequest,
 	}
+	if cfg.MaxRequestsPerConn > 0 {
+		s.http.MaxRequestsPerConn = cfg.MaxRequestsPerConn
+	}
+	if cfg.IdleTimeout > 0 {
+		s.http.IdleTimeout = cfg.IdleTimeout
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("nacostest: listen: %w", err)
