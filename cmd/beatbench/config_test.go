@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/beatwheel/beatwheel/transport/nacostest"
 	"io"
 	"os"
 	"testing"
@@ -152,5 +153,26 @@ func TestParseServeFlags(t *testing.T) {
 	for _, args := range [][]string{{"-duration=-1s"}, {"-error-rate=x"}, {"-nope"}, {"stray"}} {
 		_, err := parseServeFlags(args, io.Discard)
 		assert.ErrorIs(t, err, errUsage, "%v", args)
+	}
+}
+
+func TestApplyConnLimits(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		maxReq   int
+		idle     time.Duration
+		wantReq  int
+		wantIdle time.Duration
+	}{
+		{"Tomcat's defaults", 100, time.Minute, 100, time.Minute},
+		{"0 turns both off", 0, 0, -1, -1},
+		{"a limit without an idle timeout", 7, 0, 7, -1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var cfg nacostest.Config
+			applyConnLimits(&cfg, tc.maxReq, tc.idle)
+			assert.Equal(t, tc.wantReq, cfg.MaxRequestsPerConn)
+			assert.Equal(t, tc.wantIdle, cfg.IdleTimeout)
+		})
 	}
 }

@@ -140,18 +140,16 @@ func (c serveConfig) validate() error {
 
 // applyConnLimits sets the connection limits of the serve flags
 // -max-requests-per-conn (maxReq; 0: no limit) and -idle-timeout (idle;
-// 0: never) on cfg.
-//
-// LEAD: fill after merging the branch that adds
-// nacostest.Config.MaxRequestsPerConn and IdleTimeout (there 0 means the
-// Tomcat default and a negative value means off; here 0 means off):
-//
-//	cfg.MaxRequestsPerConn, cfg.IdleTimeout = maxReq, idle
-//	if maxReq == 0 { cfg.MaxRequestsPerConn = -1 }
-//	if idle == 0 { cfg.IdleTimeout = -1 }
+// 0: never) on cfg, where 0 means nacostest's Tomcat default and a
+// negative value means off.
 func applyConnLimits(cfg *nacostest.Config, maxReq int, idle time.Duration) {
-	// Empty on this branch: nacostest.Config has no such fields yet.
-	_, _, _ = cfg, maxReq, idle
+	cfg.MaxRequestsPerConn, cfg.IdleTimeout = maxReq, idle
+	if maxReq == 0 {
+		cfg.MaxRequestsPerConn = -1
+	}
+	if idle == 0 {
+		cfg.IdleTimeout = -1
+	}
 }
 
 // serve runs the server until ctx is done or the duration passes, printing
