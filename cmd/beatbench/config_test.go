@@ -1,7 +1,6 @@
 package main
 
 import (
-	"github.com/beatwheel/beatwheel/transport/nacostest"
 	"io"
 	"os"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	tr "github.com/beatwheel/beatwheel/transport"
+	"github.com/beatwheel/beatwheel/transport/nacostest"
 )
 
 func TestParseFlags(t *testing.T) {
