@@ -3,7 +3,6 @@ package reactor
 import (
 	"context"
 	"errors"
-	"net"
 	"time"
 
 	"github.com/beatwheel/beatwheel/wheel"
@@ -261,8 +260,7 @@ func (r *Reactor) adopt(b *BeatInfo, e wheel.Expired, interval time.Duration) {
 // failed counts and logs a beat that got no answer, and returns its kind.
 func (r *Reactor) failed(b *BeatInfo, err error, t *tally) FailureKind {
 	kind := KindTransport
-	var ne net.Error
-	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+	if isTimeout(err) {
 		t.timeout++
 		kind = KindTimeout
 	} else {
@@ -273,4 +271,15 @@ func (r *Reactor) failed(b *BeatInfo, err error, t *tally) FailureKind {
 			"service", b.ServiceName, "ip", b.IP, "port", b.Port, "err", err)
 	}
 	return kind
+}
+
+// timeoutError is what a Transport's error says it is when it is a
+// timeout: net.Error has the method, and so may a Transport's own errors.
+type timeoutError interface{ Timeout() bool }
+
+// isTimeout reports whether err, or an error it wraps, is a timeout: a
+// deadline that passed, or an error whose Timeout method says so.
+func isTimeout(err error) bool {
+	var te timeoutError
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &te) && te.Timeout())
 }

@@ -3,6 +3,7 @@ package reactor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -168,7 +169,10 @@ func TestReregistrationIsRateLimited(t *testing.T) {
 
 func TestErrorsBeatAgainNextPeriod(t *testing.T) {
 	h := newHarness(t, Config{})
-	errs := []error{errors.New("connection reset"), context.DeadlineExceeded, nil}
+	// A Transport's own timeout error says so by its Timeout method, as
+	// net.Error does, wrapped or not.
+	errs := []error{errors.New("connection reset"), context.DeadlineExceeded,
+		fmt.Errorf("send: %w", timeoutErr{}), nil}
 	call := 0
 	h.f.setAnswer(func(Beat) BeatResult {
 		defer func() { call++ }()
@@ -180,14 +184,20 @@ func TestErrorsBeatAgainNextPeriod(t *testing.T) {
 	b := instance(1, 1)
 	require.NoError(t, h.r.Add(b))
 	at := firstDue(b)
-	for k := range 3 {
+	for k := range len(errs) {
 		h.advance(at+time.Duration(k)*5*time.Second, uint64(k+1))
 	}
 	st := h.r.Stats()
-	assert.Equal(t, Failures{Transport: 1, Timeout: 1, Code: 1}, st.Failed)
+	assert.Equal(t, Failures{Transport: 1, Timeout: 2, Code: 1}, st.Failed)
 	assert.Zero(t, st.OK)
-	assert.Equal(t, uint64(3), st.Failed.Total())
+	assert.Equal(t, uint64(len(errs)), st.Failed.Total())
 }
+
+// timeoutErr is a Transport's timeout error that is no net.Error.
+type timeoutErr struct{}
+
+func (timeoutErr) Error() string { return "transport: timed out" }
+func (timeoutErr) Timeout() bool { return true }
 
 func TestRemoveDuringInFlightBeat(t *testing.T) {
 	h := newHarness(t, Config{})

@@ -124,6 +124,8 @@ func TestReadTimeout(t *testing.T) {
 			c.SendBeats(bg(), testBeats(3), res)
 			for _, r := range res {
 				assert.ErrorIs(t, r.Err, ErrTimeout)
+				var te interface{ Timeout() bool }
+				assert.True(t, errors.As(r.Err, &te) && te.Timeout(), "a timeout says so, for the reactor's counts")
 			}
 			assert.Less(t, time.Since(start), 2*time.Second)
 		})

@@ -22,6 +22,11 @@ func (e *netError) Error() string {
 
 func (e *netError) Unwrap() []error { return []error{e.kind, e.err} }
 
+// Timeout reports whether the error is a timeout (it wraps ErrTimeout),
+// so that a caller that knows only net.Error's method, as the reactor's
+// failure counts do, can tell one.
+func (e *netError) Timeout() bool { return errors.Is(e.kind, ErrTimeout) }
+
 // netError classifies err from server srv: it returns a *netError wrapping
 // ErrTimeout, ErrBodyTooLarge or ErrConnection, or ctx's error unchanged.
 // It does nothing else: whether to fail over is the caller's step (see
