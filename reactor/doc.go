@@ -3,6 +3,14 @@
 // semantics of the Nacos 1.x client's BeatReactor and none of its per-beat
 // cost.
 //
+// Register starts an instance as the Nacos client's
+// NamingService.registerInstance does (register it, then beat for it) and
+// Deregister ends it (stop beating, then deregister). Add and Remove only
+// start and stop the beats: Add registers nothing (a Nacos 1.4 server
+// registers the instance its first full beat describes) and Remove
+// deregisters nothing (the server drops the instance when its beats stop
+// counting).
+//
 // An instance is a BeatInfo, keyed "service#ip#port" in a lock-free map.
 // Every beat is an entry in one scheduler (by default a wheel.Wheel). Due
 // beats leave the scheduler in batches and go, in jobs of Config.BatchSize,
