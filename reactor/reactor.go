@@ -84,7 +84,7 @@ func New(cfg Config) (*Reactor, error) {
 	}
 	if err != nil {
 		r.cancel()
-		r.rereg.wait()
+		r.rereg.waitWorkers()
 		return nil, fmt.Errorf("%w: scheduler: %w", ErrConfig, err)
 	}
 	return r, nil
@@ -200,7 +200,7 @@ func (r *Reactor) Close(ctx context.Context) error {
 	r.sched.Stop() // the Handler has returned and will not run again
 	close(r.jobs)
 	r.senders.Wait()
-	r.rereg.wait()
+	r.rereg.waitWorkers()
 
 	var all []*BeatInfo
 	r.beats.Range(func(_ string, b *BeatInfo) bool {

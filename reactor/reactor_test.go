@@ -26,6 +26,7 @@ func TestConfigValidation(t *testing.T) {
 		{"negative batch", Config{Transport: f, BatchSize: -1}},
 		{"negative rate", Config{Transport: f, ReregisterRate: -1}},
 		{"negative burst", Config{Transport: f, ReregisterBurst: -1}},
+		{"negative rate ceiling", Config{Transport: f, ReregisterMaxRate: -1}},
 		{"negative size hint", Config{Transport: f, SizeHint: -1}},
 		{"interval floor too low", Config{Transport: f, MinInterval: time.Millisecond}},
 		{"interval floor too high", Config{Transport: f, MinInterval: time.Hour}},
@@ -140,7 +141,7 @@ func TestNotFoundReregistersOncePerOccurrence(t *testing.T) {
 
 func TestReregistrationIsRateLimited(t *testing.T) {
 	const n, perSecond, burst = 20, 50.0, 1
-	h := newHarness(t, Config{ReregisterRate: perSecond, ReregisterBurst: burst})
+	h := newHarness(t, Config{ReregisterRate: perSecond, ReregisterMaxRate: perSecond, ReregisterBurst: burst})
 	h.f.setAnswer(func(Beat) BeatResult { return BeatResult{Code: CodeNotFound} })
 	for j := range n {
 		require.NoError(t, h.r.Add(instance(1, j)))
@@ -443,4 +444,47 @@ func TestSendersStartAsNeeded(t *testing.T) {
 		h.waitSent(n)
 		assert.Equal(t, int64(senders), h.r.started.Load())
 	})
+}
+
+// TestReregisterRateDefaults: the rate's floor and ceiling default around
+// ReregisterRate, and Stats reports where the rate stands.
+func TestReregisterRateDefaults(t *testing.T) {
+	tests := []struct {
+		name           string
+		cfg            Config
+		floor, ceiling float64
+	}{
+		{"defaults", Config{}, DefaultReregisterMinRate, DefaultReregisterMaxRate},
+		{"start under the default floor", Config{ReregisterRate: 5}, 5, DefaultReregisterMaxRate},
+		{"start over the default ceiling", Config{ReregisterRate: 20_000}, DefaultReregisterMinRate, 20_000},
+		{"set", Config{ReregisterRate: 50, ReregisterMinRate: 20, ReregisterMaxRate: 70}, 20, 70},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, tc.cfg)
+			c := h.r.cfg
+			assert.Equal(t, tc.floor, c.ReregisterMinRate)
+			assert.Equal(t, tc.ceiling, c.ReregisterMaxRate)
+			assert.Equal(t, DefaultReregisterSlow, c.ReregisterSlow)
+			assert.Equal(t, c.ReregisterRate, h.r.Stats().ReregisterRate, "starts at ReregisterRate")
+		})
+	}
+}
+
+// TestReregisterRateFallsOnFailures: registrations that fail cut the rate
+// that Stats reports, down to its floor and no further.
+func TestReregisterRateFallsOnFailures(t *testing.T) {
+	const n = 40
+	h := newHarness(t, Config{ReregisterRate: 1000, ReregisterMinRate: 100, ReregisterBurst: n})
+	h.f.registerErr = errors.New("HTTP 503")
+	h.f.setAnswer(func(Beat) BeatResult { return BeatResult{Code: CodeNotFound} })
+	for j := range n {
+		require.NoError(t, h.r.Add(instance(1, j)))
+	}
+	h.advance(5*time.Second, n)
+	require.Eventually(t, func() bool { return h.r.Stats().ReregisterFailed == n }, 10*time.Second, time.Millisecond)
+	st := h.r.Stats()
+	// 4 workers: at most 4 registrations share a round, so n failures
+	// make at least n/4 cuts, more than enough to reach the floor.
+	assert.Equal(t, 100.0, st.ReregisterRate)
 }

@@ -23,6 +23,9 @@ type Stats struct {
 	// ReregisterFailed the failed ones; ReregisterCoalesced the 20404s for
 	// an instance whose re-registration was already queued.
 	Reregistered, ReregisterFailed, ReregisterCoalesced uint64
+	// ReregisterRate is the re-registration rate now, per second: where
+	// the rate that follows the server (Config.ReregisterRate) stands.
+	ReregisterRate float64
 	// InFlight is the number of beats sent and not yet answered.
 	InFlight int64
 	// Lateness is how long after its due time each beat left the
@@ -114,6 +117,7 @@ func (r *Reactor) Stats() Stats {
 		Reregistered:        c.reregistered.Load(),
 		ReregisterFailed:    c.reregFailed.Load(),
 		ReregisterCoalesced: c.reregCoalesced.Load(),
+		ReregisterRate:      r.rereg.ctl.current(),
 		InFlight:            c.inFlight.Load(),
 		// Each histogram is read once: its figures come from one
 		// Snapshot, so they agree with each other.
