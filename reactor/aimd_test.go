@@ -62,7 +62,7 @@ func TestAIMDRules(t *testing.T) {
 	})
 	t.Run("rising latency cuts like an error", func(t *testing.T) {
 		a := newAIMD(100, 10, 1000, 500*ms) // never slow under 50 ms
-		for range latencyWindow { // baseline 20 ms: slow above 80 ms
+		for range latencyWindow {           // baseline 20 ms: slow above 80 ms
 			a.done(a.begin(), 20*ms, nil, false)
 		}
 		a.done(a.begin(), 79*ms, nil, false)
