@@ -25,8 +25,10 @@
 //     BeatInfo body) while the server allows it; like the Java client this
 //     is one switch for the whole Reactor, set by the latest answer;
 //   - on code 20404 (the server forgot the instance) it registers the
-//     instance again, at most Config.ReregisterRate times a second over all
-//     instances;
+//     instance again, at a rate over all instances that starts at
+//     Config.ReregisterRate and follows the server (AIMD, as TCP: up
+//     while registrations succeed quickly, halved when they fail or slow
+//     down, within ReregisterMinRate and ReregisterMaxRate);
 //   - on an error it counts the failure by kind, logs it (at most a line a
 //     second), and beats again next period.
 //
