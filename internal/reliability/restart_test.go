@@ -26,7 +26,9 @@ import (
 // Register calls the Reactor makes, counted by the decorator; the server's
 // registrations per 100 ms are logged beside them.
 func TestServerRestart(t *testing.T) {
-	n, period := 5000, 200*time.Millisecond
+	// 10k beats/s: light enough that a busy machine's lag stays far
+	// under the server's 5-period health limit.
+	n, period := 5000, 500*time.Millisecond
 	if long() {
 		n, period = 100_000, time.Second // 100k beats/s: what 2 cores carry
 	}
@@ -75,8 +77,12 @@ func TestServerRestart(t *testing.T) {
 	budget := 2*period + time.Duration(float64(n)/rate*float64(time.Second))
 	took, ok = st.waitHealthy(budget + 10*time.Second)
 	require.True(t, ok, "every instance back: %+v", st.srv.Counters())
-	t.Logf("all %d back and healthy %v after the restart (budget %v)", n, took, budget)
-	assert.LessOrEqual(t, took, budget, "back within 2 periods + N/ReregisterRate")
+	// A busy machine delays beats and answers: the budget grows by the
+	// most the Reactor saw a beat leave late and a send take.
+	s := st.r.Stats()
+	lag := s.Lateness.Max + s.SendLatency.Max
+	t.Logf("all %d back and healthy %v after the restart (budget %v + lag %v)", n, took, budget, lag)
+	assert.LessOrEqual(t, took, budget+lag, "back within 2 periods + N/ReregisterRate + the machine's lag")
 
 	// Let the re-registration queue drain, then check its pace.
 	time.Sleep(time.Duration(float64(n)/rate*float64(time.Second)) + 2*period)
@@ -108,7 +114,7 @@ func TestServerRestart(t *testing.T) {
 	}
 	require.Positive(t, checked, "%d re-registrations: too few to test the limiter in any window", len(regs))
 	st.close()
-	s := st.checkCounts()
+	s = st.checkCounts()
 	assert.Positive(t, s.Failed.NotFound, "the restart was seen as 20404s")
 	assert.Positive(t, s.Reregistered)
 	t.Logf("stats: sent %d ok %d 20404 %d reregistered %d coalesced %d, restart at %v",
