@@ -11,9 +11,11 @@ import (
 // through Config.Transport, within ctx, then beats for it (Add). If the
 // registry does not take the registration, nothing is added and the error
 // wraps ErrRegister and the Transport's error. If Add fails after the
-// registration succeeded (the Reactor was closed meanwhile, or b was added
-// concurrently), Register deregisters b again, within ctx, and returns an
-// error wrapping Add's (and ErrDeregister's, if that failed too).
+// registration succeeded because the Reactor was closed meanwhile,
+// Register deregisters b again, within ctx, and returns an error wrapping
+// ErrClosed (and ErrDeregister, if that failed too); if b was added
+// concurrently it returns ErrInUse and leaves the instance to the call
+// that added it.
 //
 // The Java client schedules the beat first and registers after; Register
 // beats only for an instance the registry took, so a failed Register
@@ -36,6 +38,9 @@ func (r *Reactor) Register(ctx context.Context, b *BeatInfo) error {
 		return fmt.Errorf("%w: %s: %w", ErrRegister, b.Key(), err)
 	}
 	if err := r.Add(b); err != nil {
+		if errors.Is(err, ErrInUse) {
+			return err // a concurrent Register of b won: the instance is its
+		}
 		if derr := r.cfg.Transport.Deregister(ctx, b); derr != nil {
 			return errors.Join(err, fmt.Errorf("%w: undoing the registration of %s: %w", ErrDeregister, b.Key(), derr))
 		}

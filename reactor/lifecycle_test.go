@@ -142,3 +142,17 @@ func TestDeregisterFailures(t *testing.T) {
 	assert.ErrorIs(t, nilReactor.Register(context.Background(), instance(1, 1)), ErrClosed)
 	assert.ErrorIs(t, nilReactor.Deregister(context.Background(), "s", "10.0.0.1", 1), ErrClosed)
 }
+
+// TestRegisterRacingAdd: when b is added while Register waits for the
+// registry, Register reports ErrInUse and does not deregister the
+// instance that now beats.
+func TestRegisterRacingAdd(t *testing.T) {
+	h := newHarness(t, Config{})
+	b := instance(1, 1)
+	h.f.onRegister = func(got *BeatInfo) { assert.NoError(t, h.r.Add(got)) }
+	require.ErrorIs(t, h.r.Register(context.Background(), b), ErrInUse)
+	assert.Zero(t, h.f.deregistered())
+	got, ok := h.r.Get(b.ServiceName, b.IP, b.Port)
+	require.True(t, ok)
+	assert.Same(t, b, got)
+}
