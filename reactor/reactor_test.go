@@ -150,15 +150,18 @@ func TestReregistrationIsRateLimited(t *testing.T) {
 	require.Eventually(t, func() bool { return h.f.registered() == n }, 10*time.Second, time.Millisecond)
 	h.f.mu.Lock()
 	defer h.f.mu.Unlock()
-	// A token bucket lets at most burst + rate*w registrations through in
-	// any window w: registrations i < j are at least (j-i-burst)/rate
-	// apart (less a little for the clock's grain). A registration
-	// recorded late, on a busy machine, only makes its gaps look
-	// shorter by less than the burst's slack.
-	at := h.f.registerAt
+	// A token bucket grants at most burst + rate*w tokens in any window
+	// w. A registration is stamped after its worker got its token, so a
+	// window also holds at most one stamp per worker whose token came
+	// before it, however late a busy machine lets that worker run: the
+	// stamps i < j (j-i+1 of them) are at least
+	// (j-i+1-burst-workers)/rate apart, less a millisecond for the
+	// bucket's float arithmetic.
+	at := slices.Clone(h.f.registerAt)
+	slices.SortFunc(at, func(x, y time.Time) int { return x.Compare(y) })
 	for i := range at {
 		for j := i + 1; j < len(at); j++ {
-			min := time.Duration(float64(j-i-burst)/perSecond*float64(time.Second)) - 5*time.Millisecond
+			min := time.Duration(float64(j-i+1-burst-reregisterWorkers)/perSecond*float64(time.Second)) - time.Millisecond
 			assert.GreaterOrEqual(t, at[j].Sub(at[i]), min, "registrations %d and %d", i, j)
 		}
 	}
