@@ -126,11 +126,11 @@ func (q *reregisterer) register(ctx context.Context, b *BeatInfo, limited bool) 
 	start := time.Now()
 	err := q.r.cfg.Transport.Register(ctx, b)
 	latency := time.Since(start)
-	if ctx.Err() != nil {
-		return // closing: the outcome says nothing of the server
-	}
-	if perSecond, changed := q.ctl.done(round, latency, err, limited); changed {
-		q.limiter.SetLimit(rate.Limit(perSecond))
+	// Closing cancels ctx: then the outcome says nothing of the server.
+	if ctx.Err() == nil {
+		if perSecond, changed := q.ctl.done(round, latency, err, limited); changed {
+			q.limiter.SetLimit(rate.Limit(perSecond))
+		}
 	}
 	if err != nil {
 		q.r.stats.reregFailed.Add(1)
