@@ -76,7 +76,8 @@ func TestServerRestart(t *testing.T) {
 	st.srv.Restart()
 	budget := 2*period + time.Duration(float64(n)/rate*float64(time.Second))
 	took, ok = st.waitHealthy(budget + 10*time.Second)
-	require.True(t, ok, "every instance back: %+v", st.srv.Counters())
+	require.True(t, ok, "every instance back: server %+v; reactor %+v; register errors %+v",
+		st.srv.Counters(), st.r.Stats(), st.dec.registerErrors())
 	// A busy machine delays beats and answers: the budget grows by the
 	// most the Reactor saw a beat leave late and a send take.
 	s := st.r.Stats()
