@@ -25,6 +25,11 @@ func TestConfigValidationMore(t *testing.T) {
 		{"NaN rate", Config{Transport: f, ReregisterRate: math.NaN()}},
 		{"negative infinite rate", Config{Transport: f, ReregisterRate: math.Inf(-1)}},
 		{"negative interval floor", Config{Transport: f, MinInterval: -time.Second}},
+		{"rate ceiling under the start", Config{Transport: f, ReregisterRate: 100, ReregisterMaxRate: 99}},
+		{"rate floor over the start", Config{Transport: f, ReregisterRate: 100, ReregisterMinRate: 101}},
+		{"negative rate floor", Config{Transport: f, ReregisterMinRate: -1}},
+		{"NaN rate ceiling", Config{Transport: f, ReregisterMaxRate: math.NaN()}},
+		{"negative slow registration", Config{Transport: f, ReregisterSlow: -time.Second}},
 		{"interval floor just below MinPeriod", Config{Transport: f, MinInterval: MinPeriod - 1}},
 		{"interval floor just above MaxPeriod", Config{Transport: f, MinInterval: MaxPeriod + 1}},
 		{"scheduler func returns nil, nil", Config{Transport: f, Scheduler: func(wheel.Handler) (wheel.Scheduler, error) {
@@ -42,6 +47,8 @@ func TestConfigValidationMore(t *testing.T) {
 		{Transport: f, MinInterval: MinPeriod},
 		{Transport: f, MinInterval: MaxPeriod},
 		{Transport: f, ReregisterRate: math.Inf(1), Senders: 1, BatchSize: 1, ReregisterBurst: 1},
+		{Transport: f, ReregisterRate: 5, ReregisterMinRate: 5, ReregisterMaxRate: 5}, // a fixed rate
+		{Transport: f, ReregisterRate: 1, ReregisterMaxRate: math.Inf(1)},
 	} {
 		r, err := New(cfg)
 		require.NoError(t, err, "%+v", cfg)

@@ -16,6 +16,9 @@ import (
 const (
 	// DefaultPeriod is the Nacos default beat period, used when Period is 0.
 	DefaultPeriod = 5 * time.Second
+	// DefaultWeight is the weight of an instance whose Weight is 0: 1.0,
+	// the default of Nacos' Instance.
+	DefaultWeight = 1.0
 	// MinPeriod and MaxPeriod bound BeatInfo.Period. Nacos marks an
 	// instance unhealthy after 15 s without a beat, so a period above a
 	// minute keeps nothing alive; one below 10 ms is a mistake.
@@ -43,7 +46,13 @@ type BeatInfo struct {
 	// Cluster is the instance's cluster; empty means Nacos' DEFAULT.
 	// Nacos accepts the characters 0-9 a-z A-Z - in it.
 	Cluster string
-	// Weight is the instance's weight, 0 or more.
+	// Weight is the instance's weight for weighted load balancing. 0, the
+	// zero value, means DefaultWeight (1.0), as in Nacos' Instance:
+	// Validate sets it, so a BeatInfo built without a Weight registers an
+	// instance that takes its share of traffic. Nacos sends no traffic to
+	// an instance of weight 0, and a Go zero value cannot say "0 on
+	// purpose": to take an instance almost out of rotation give it a tiny
+	// weight such as 0.01, or Deregister it.
 	Weight float64
 	// Metadata is the instance's metadata; nil is fine.
 	Metadata map[string]string
@@ -101,8 +110,10 @@ func (b *BeatInfo) Stopped() bool { return b.flags.Load()&flagStopped != 0 }
 // since when.
 func (b *BeatInfo) Failing() bool { return b.flags.Load()&(flagFailing|flagNotFound) != 0 }
 
-// Validate checks b and fills Period's default. Its errors wrap the
-// package's sentinel errors.
+// Validate checks b and fills the defaults of its zero fields: Period
+// (DefaultPeriod) and Weight (DefaultWeight). Its errors wrap the package's
+// sentinel errors. Reactor.Add and Register call it, and so does a
+// Transport before it registers b, so both paths send the same weight.
 func (b *BeatInfo) Validate() error {
 	switch {
 	case b == nil:
@@ -124,6 +135,9 @@ func (b *BeatInfo) Validate() error {
 	}
 	if b.Period == 0 {
 		b.Period = DefaultPeriod
+	}
+	if b.Weight == 0 {
+		b.Weight = DefaultWeight
 	}
 	return nil
 }

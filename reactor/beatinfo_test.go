@@ -23,6 +23,7 @@ func TestValidate(t *testing.T) {
 		{"IPv6", func(b *BeatInfo) { b.IP = "2001:db8::1" }, nil},
 		{"port 65535", func(b *BeatInfo) { b.Port = 65535 }, nil},
 		{"zero weight", func(b *BeatInfo) { b.Weight = 0 }, nil},
+		{"small weight", func(b *BeatInfo) { b.Weight = 0.01 }, nil},
 		{"shortest period", func(b *BeatInfo) { b.Period = MinPeriod }, nil},
 		{"longest period", func(b *BeatInfo) { b.Period = MaxPeriod }, nil},
 		{"empty service", func(b *BeatInfo) { b.ServiceName = "" }, ErrServiceName},
@@ -67,6 +68,17 @@ func TestValidate(t *testing.T) {
 	b := valid()
 	require.NoError(t, b.Validate())
 	assert.Equal(t, DefaultPeriod, b.Period, "zero period takes the Nacos default")
+
+	// Weights: 0 (left unset) becomes Nacos' default; others stay.
+	for _, w := range []struct{ in, want float64 }{{0, DefaultWeight}, {0.01, 0.01}, {1, 1}, {250, 250}} {
+		b := valid()
+		b.Weight = w.in
+		require.NoError(t, b.Validate())
+		assert.Equal(t, w.want, b.Weight, "weight %v", w.in)
+	}
+	unset := &BeatInfo{ServiceName: "orders", IP: "10.0.0.1", Port: 8080}
+	require.NoError(t, unset.Validate())
+	assert.Equal(t, 1.0, unset.Weight, "a BeatInfo built without Weight takes traffic")
 }
 
 func TestKey(t *testing.T) {

@@ -16,6 +16,16 @@ const (
 	DefaultReregisterBurst = 100
 	DefaultMinInterval     = time.Second
 	DefaultSkipLate        = 0.05
+	// DefaultReregisterMaxRate is the default ceiling of the
+	// re-registration rate; when ReregisterRate is set higher, the
+	// ceiling is ReregisterRate.
+	DefaultReregisterMaxRate = 10_000
+	// DefaultReregisterMinRate is the default floor of the
+	// re-registration rate; when ReregisterRate is set lower, the floor
+	// is ReregisterRate.
+	DefaultReregisterMinRate = 10
+	// DefaultReregisterSlow is the default of Config.ReregisterSlow.
+	DefaultReregisterSlow = time.Second
 )
 
 // Config configures a Reactor. Only Transport is required.
@@ -34,10 +44,31 @@ type Config struct {
 	// BatchSize is the most beats in one SendBeats call. Default
 	// DefaultBatchSize.
 	BatchSize int
-	// ReregisterRate caps re-registrations (after the server answered
-	// 20404) per second, so a server that forgot every instance is not hit
-	// by all of them at once. Default DefaultReregisterRate.
+	// ReregisterRate is the rate re-registrations (after the server
+	// answered 20404) start at, per second, so a server that forgot every
+	// instance is not hit by all of them at once. From there the rate
+	// follows the server as TCP follows a network (AIMD): while
+	// registrations succeed quickly and the rate is what holds them back,
+	// it rises by ReregisterRate/4 per second; a registration that fails,
+	// times out or takes longer than the server's recent pace (see
+	// ReregisterSlow) halves it, once per round of registrations in
+	// flight. It stays within [ReregisterMinRate, ReregisterMaxRate];
+	// Stats.ReregisterRate reports it. +Inf means no limit at all.
+	// Default DefaultReregisterRate.
 	ReregisterRate float64
+	// ReregisterMaxRate is the ceiling of the re-registration rate.
+	// Default: DefaultReregisterMaxRate, or ReregisterRate if that is
+	// higher. Set it to ReregisterRate for a fixed rate.
+	ReregisterMaxRate float64
+	// ReregisterMinRate is the floor of the re-registration rate, however
+	// often the server fails. Default: DefaultReregisterMinRate, or
+	// ReregisterRate if that is lower.
+	ReregisterMinRate float64
+	// ReregisterSlow bounds what counts as a slow registration, one that
+	// cuts the rate like an error: slower than four times the fastest
+	// recent registrations, but never under ReregisterSlow/10 and always
+	// over ReregisterSlow. Default DefaultReregisterSlow.
+	ReregisterSlow time.Duration
 	// ReregisterBurst is how many re-registrations may go at once before
 	// the rate applies. Default DefaultReregisterBurst.
 	ReregisterBurst int
@@ -93,6 +124,9 @@ func (c Config) withDefaults() (Config, error) {
 	c.BatchSize = orDefault(c.BatchSize, DefaultBatchSize)
 	c.ReregisterRate = orDefault(c.ReregisterRate, DefaultReregisterRate)
 	c.ReregisterBurst = orDefault(c.ReregisterBurst, DefaultReregisterBurst)
+	c.ReregisterMaxRate = orDefault(c.ReregisterMaxRate, max(DefaultReregisterMaxRate, c.ReregisterRate))
+	c.ReregisterMinRate = orDefault(c.ReregisterMinRate, min(DefaultReregisterMinRate, c.ReregisterRate))
+	c.ReregisterSlow = orDefault(c.ReregisterSlow, DefaultReregisterSlow)
 	c.MinInterval = orDefault(c.MinInterval, DefaultMinInterval)
 	c.SkipLate = orDefault(c.SkipLate, DefaultSkipLate)
 	if c.Logger == nil {
@@ -105,6 +139,11 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: BatchSize %d is below 1", ErrConfig, c.BatchSize)
 	case !(c.ReregisterRate > 0):
 		return c, fmt.Errorf("%w: ReregisterRate %v is not positive", ErrConfig, c.ReregisterRate)
+	case !(c.ReregisterMinRate > 0) || !(c.ReregisterMinRate <= c.ReregisterRate) || !(c.ReregisterRate <= c.ReregisterMaxRate):
+		return c, fmt.Errorf("%w: re-registration rates min %v, start %v, max %v are not 0 < min <= start <= max",
+			ErrConfig, c.ReregisterMinRate, c.ReregisterRate, c.ReregisterMaxRate)
+	case c.ReregisterSlow < 0:
+		return c, fmt.Errorf("%w: ReregisterSlow %v is negative", ErrConfig, c.ReregisterSlow)
 	case c.ReregisterBurst < 1:
 		return c, fmt.Errorf("%w: ReregisterBurst %d is below 1", ErrConfig, c.ReregisterBurst)
 	case !(c.SkipLate >= 0):

@@ -3,6 +3,14 @@
 // semantics of the Nacos 1.x client's BeatReactor and none of its per-beat
 // cost.
 //
+// Register starts an instance as the Nacos client's
+// NamingService.registerInstance does (register it, then beat for it) and
+// Deregister ends it (stop beating, then deregister). Add and Remove only
+// start and stop the beats: Add registers nothing (a Nacos 1.4 server
+// registers the instance its first full beat describes) and Remove
+// deregisters nothing (the server drops the instance when its beats stop
+// counting).
+//
 // An instance is a BeatInfo, keyed "service#ip#port" in a lock-free map.
 // Every beat is an entry in one scheduler (by default a wheel.Wheel). Due
 // beats leave the scheduler in batches and go, in jobs of Config.BatchSize,
@@ -20,9 +28,11 @@
 //     instance may use it is the instance's own state: after a 20404 its
 //     beats are full until one is accepted, so a restarted Nacos 1.4
 //     registers it from its next beat, one period later;
-//   - on code 20404 (the server forgot the instance) it also registers the
-//     instance again, at most Config.ReregisterRate times a second over all
-//     instances;
+//   - on code 20404 (the server forgot the instance) it registers the
+//     instance again, at a rate over all instances that starts at
+//     Config.ReregisterRate and follows the server (AIMD, as TCP: up
+//     while registrations succeed quickly, halved when they fail or slow
+//     down, within ReregisterMinRate and ReregisterMaxRate);
 //   - on an error it counts the failure by kind, logs it (at most a line a
 //     second), and beats again next period.
 //

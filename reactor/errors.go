@@ -23,4 +23,13 @@ var (
 	ErrClosed = errors.New("reactor: closed")
 	// ErrConfig is wrapped by every configuration error from New.
 	ErrConfig = errors.New("reactor: invalid config")
+	// ErrRegister is wrapped, beside the Transport's error, by Register
+	// when the registry did not take the registration.
+	ErrRegister = errors.New("reactor: registration failed")
+	// ErrDeregister is wrapped, beside the Transport's error, by
+	// Deregister when the registry did not take the deregistration.
+	ErrDeregister = errors.New("reactor: deregistration failed")
+	// ErrUnknown is returned by Deregister for an instance the Reactor
+	// does not hold.
+	ErrUnknown = errors.New("reactor: no such instance")
 )

@@ -22,8 +22,15 @@ func (p *printer) SendBeats(_ context.Context, beats []reactor.Beat, results []r
 	}
 }
 
-func (p *printer) Register(context.Context, *reactor.BeatInfo) error   { return nil }
-func (p *printer) Deregister(context.Context, *reactor.BeatInfo) error { return nil }
+func (p *printer) Register(_ context.Context, b *reactor.BeatInfo) error {
+	fmt.Printf("register %s weight=%v\n", b.Key(), b.Weight)
+	return nil
+}
+
+func (p *printer) Deregister(_ context.Context, b *reactor.BeatInfo) error {
+	fmt.Printf("deregister %s stopped=%v\n", b.Key(), b.Stopped())
+	return nil
+}
 
 // The main flow: start a Reactor, add an instance, let it beat, close it.
 // A Manual wheel stands in for the clock so the output is deterministic; in
@@ -128,4 +135,35 @@ func ExampleConfig_observer() {
 	// Output:
 	// DEFAULT_GROUP@@orders#10.0.0.7#8080 not found kind: not found
 	// DEFAULT_GROUP@@orders#10.0.0.7#8080 recovered kind: none
+}
+
+// Register and Deregister start and end an instance as the Nacos client's
+// registerInstance and deregisterInstance do: register, then beat; stop
+// beating, then deregister. A BeatInfo without a Weight registers 1.0.
+func ExampleReactor_Register() {
+	r, err := reactor.New(reactor.Config{
+		Transport: &printer{},
+		// A Manual wheel that is never advanced: no beat in the output.
+		Scheduler: func(h wheel.Handler) (wheel.Scheduler, error) { return wheel.New(wheel.Config{Manual: true}, h) },
+	})
+	if err != nil {
+		panic(err)
+	}
+	defer r.Close(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	b := &reactor.BeatInfo{ServiceName: "DEFAULT_GROUP@@orders", IP: "10.0.0.7", Port: 8080}
+	if err := r.Register(ctx, b); err != nil {
+		panic(err) // wraps reactor.ErrRegister and the Transport's error
+	}
+	fmt.Println("beating:", r.Len())
+	if err := r.Deregister(ctx, b.ServiceName, b.IP, b.Port); err != nil {
+		panic(err)
+	}
+	fmt.Println("beating:", r.Len())
+	// Output:
+	// register DEFAULT_GROUP@@orders#10.0.0.7#8080 weight=1
+	// beating: 1
+	// deregister DEFAULT_GROUP@@orders#10.0.0.7#8080 stopped=true
+	// beating: 0
 }

@@ -14,8 +14,11 @@ type fakeTransport struct {
 	answer func(b Beat) BeatResult
 	// block, when set, holds SendBeats until it is closed or ctx is done.
 	block chan struct{}
-	// registerErr is returned by Register.
-	registerErr error
+	// registerErr is returned by Register, deregisterErr by Deregister.
+	registerErr, deregisterErr error
+	// onRegister and onDeregister, when set, run at the start of
+	// Register and Deregister, outside mu.
+	onRegister, onDeregister func(*BeatInfo)
 
 	beats        []Beat
 	registers    []*BeatInfo
@@ -59,6 +62,9 @@ func (f *fakeTransport) SendBeats(ctx context.Context, beats []Beat, results []B
 }
 
 func (f *fakeTransport) Register(_ context.Context, b *BeatInfo) error {
+	if f.onRegister != nil {
+		f.onRegister(b)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.registers = append(f.registers, b)
@@ -67,10 +73,19 @@ func (f *fakeTransport) Register(_ context.Context, b *BeatInfo) error {
 }
 
 func (f *fakeTransport) Deregister(_ context.Context, b *BeatInfo) error {
+	if f.onDeregister != nil {
+		f.onDeregister(b)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.deregisters = append(f.deregisters, b)
-	return nil
+	return f.deregisterErr
+}
+
+func (f *fakeTransport) deregistered() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.deregisters)
 }
 
 func (f *fakeTransport) setAnswer(a func(Beat) BeatResult) {

@@ -50,13 +50,22 @@ func (h *harness) advance(to time.Duration, want uint64) {
 	h.waitSent(want)
 }
 
+// waitSent waits until the Reactor has sent want beats and counted the
+// outcome of each: a sender adds Sent first and the outcomes after, so a
+// test that read Stats as soon as Sent reached want could miss the last.
 func (h *harness) waitSent(want uint64) {
 	h.t.Helper()
+	counted := func() bool {
+		c := &h.r.stats
+		sent := c.sent.Load()
+		return sent >= want && c.ok.Load()+c.notFound.Load()+c.badCode.Load()+c.timeout.Load()+c.transport.Load() == sent
+	}
 	deadline := time.Now().Add(10 * time.Second)
-	for h.r.stats.sent.Load() < want && time.Now().Before(deadline) {
+	for !counted() && time.Now().Before(deadline) {
 		runtime.Gosched()
 	}
 	require.Equal(h.t, want, h.r.stats.sent.Load(), "beats sent by %v", h.w.Now())
+	require.True(h.t, counted(), "every outcome counted: %+v", h.r.Stats())
 }
 
 // instance returns a valid BeatInfo for service i, instance j.

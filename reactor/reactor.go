@@ -93,7 +93,7 @@ func New(cfg Config) (*Reactor, error) {
 	}
 	if err != nil {
 		r.cancel()
-		r.rereg.wait()
+		r.rereg.waitWorkers()
 		return nil, fmt.Errorf("%w: scheduler: %w", ErrConfig, err)
 	}
 	r.skipFloor = skipFloorOf(r.sched)
@@ -104,6 +104,12 @@ func New(cfg Config) (*Reactor, error) {
 // port) is stopped first, as the Nacos client does since fix #1733. The
 // first beat comes at a point in b's first period fixed by its key, so a
 // burst of Adds does not become a burst of beats. O(1); lock-free on the map.
+//
+// Add does not register b with the registry: its first full beat does on
+// Nacos 1.4 and later, which register the instance a full beat describes,
+// but an older server answers 20404 until the Reactor re-registers it. To
+// register first and beat after, as NamingService.registerInstance does,
+// call Register.
 //
 // Add takes b over: do not use it from another goroutine while Add runs,
 // nor change it afterwards. To save memory Add replaces b.IP with an equal
@@ -143,6 +149,10 @@ func (r *Reactor) Add(b *BeatInfo) error {
 // Remove stops beating for the instance and forgets it. It reports whether
 // the instance was there. A beat in flight for it completes but is never
 // followed by another. O(1); lock-free on the map.
+//
+// Remove does not deregister the instance: the registry keeps it until its
+// beats stop counting (unhealthy after 15 s, removed after 30 s on Nacos).
+// To stop beating and then deregister, call Deregister.
 func (r *Reactor) Remove(service, ip string, port int) bool {
 	if r == nil {
 		return false
@@ -201,7 +211,7 @@ func (r *Reactor) Close(ctx context.Context) error {
 	r.sched.Stop() // the Handler has returned and will not run again
 	close(r.jobs)
 	r.senders.Wait()
-	r.rereg.wait()
+	r.rereg.waitWorkers()
 
 	var all []*BeatInfo
 	r.beats.Range(func(_ string, b *BeatInfo) bool {

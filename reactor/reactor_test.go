@@ -28,6 +28,7 @@ func TestConfigValidation(t *testing.T) {
 		{"negative batch", Config{Transport: f, BatchSize: -1}},
 		{"negative rate", Config{Transport: f, ReregisterRate: -1}},
 		{"negative burst", Config{Transport: f, ReregisterBurst: -1}},
+		{"negative rate ceiling", Config{Transport: f, ReregisterMaxRate: -1}},
 		{"negative size hint", Config{Transport: f, SizeHint: -1}},
 		{"interval floor too low", Config{Transport: f, MinInterval: time.Millisecond}},
 		{"interval floor too high", Config{Transport: f, MinInterval: time.Hour}},
@@ -144,7 +145,7 @@ func TestNotFoundReregistersOncePerOccurrence(t *testing.T) {
 
 func TestReregistrationIsRateLimited(t *testing.T) {
 	const n, perSecond, burst = 20, 50.0, 1
-	h := newHarness(t, Config{ReregisterRate: perSecond, ReregisterBurst: burst, SkipLate: neverSkip})
+	h := newHarness(t, Config{ReregisterRate: perSecond, ReregisterMaxRate: perSecond, ReregisterBurst: burst, SkipLate: neverSkip})
 	h.f.setAnswer(func(Beat) BeatResult { return BeatResult{Code: CodeNotFound} })
 	for j := range n {
 		require.NoError(t, h.r.Add(instance(1, j)))
@@ -153,15 +154,18 @@ func TestReregistrationIsRateLimited(t *testing.T) {
 	require.Eventually(t, func() bool { return h.f.registered() == n }, 10*time.Second, time.Millisecond)
 	h.f.mu.Lock()
 	defer h.f.mu.Unlock()
-	// A token bucket lets at most burst + rate*w registrations through in
-	// any window w: registrations i < j are at least (j-i-burst)/rate
-	// apart (less a little for the clock's grain). A registration
-	// recorded late, on a busy machine, only makes its gaps look
-	// shorter by less than the burst's slack.
-	at := h.f.registerAt
+	// A token bucket grants at most burst + rate*w tokens in any window
+	// w. A registration is stamped after its worker got its token, so a
+	// window also holds at most one stamp per worker whose token came
+	// before it, however late a busy machine lets that worker run: the
+	// stamps i < j (j-i+1 of them) are at least
+	// (j-i+1-burst-workers)/rate apart, less a millisecond for the
+	// bucket's float arithmetic.
+	at := slices.Clone(h.f.registerAt)
+	slices.SortFunc(at, func(x, y time.Time) int { return x.Compare(y) })
 	for i := range at {
 		for j := i + 1; j < len(at); j++ {
-			min := time.Duration(float64(j-i-burst)/perSecond*float64(time.Second)) - 5*time.Millisecond
+			min := time.Duration(float64(j-i+1-burst-reregisterWorkers)/perSecond*float64(time.Second)) - time.Millisecond
 			assert.GreaterOrEqual(t, at[j].Sub(at[i]), min, "registrations %d and %d", i, j)
 		}
 	}
@@ -457,4 +461,47 @@ func TestSendersStartAsNeeded(t *testing.T) {
 		h.waitSent(n)
 		assert.Equal(t, int64(senders), h.r.started.Load())
 	})
+}
+
+// TestReregisterRateDefaults: the rate's floor and ceiling default around
+// ReregisterRate, and Stats reports where the rate stands.
+func TestReregisterRateDefaults(t *testing.T) {
+	tests := []struct {
+		name           string
+		cfg            Config
+		floor, ceiling float64
+	}{
+		{"defaults", Config{}, DefaultReregisterMinRate, DefaultReregisterMaxRate},
+		{"start under the default floor", Config{ReregisterRate: 5}, 5, DefaultReregisterMaxRate},
+		{"start over the default ceiling", Config{ReregisterRate: 20_000}, DefaultReregisterMinRate, 20_000},
+		{"set", Config{ReregisterRate: 50, ReregisterMinRate: 20, ReregisterMaxRate: 70}, 20, 70},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, tc.cfg)
+			c := h.r.cfg
+			assert.Equal(t, tc.floor, c.ReregisterMinRate)
+			assert.Equal(t, tc.ceiling, c.ReregisterMaxRate)
+			assert.Equal(t, DefaultReregisterSlow, c.ReregisterSlow)
+			assert.Equal(t, c.ReregisterRate, h.r.Stats().ReregisterRate, "starts at ReregisterRate")
+		})
+	}
+}
+
+// TestReregisterRateFallsOnFailures: registrations that fail cut the rate
+// that Stats reports, down to its floor and no further.
+func TestReregisterRateFallsOnFailures(t *testing.T) {
+	const n = 40
+	h := newHarness(t, Config{ReregisterRate: 1000, ReregisterMinRate: 100, ReregisterBurst: n, SkipLate: neverSkip})
+	h.f.registerErr = errors.New("HTTP 503")
+	h.f.setAnswer(func(Beat) BeatResult { return BeatResult{Code: CodeNotFound} })
+	for j := range n {
+		require.NoError(t, h.r.Add(instance(1, j)))
+	}
+	h.advance(5*time.Second, n)
+	require.Eventually(t, func() bool { return h.r.Stats().ReregisterFailed == n }, 10*time.Second, time.Millisecond)
+	st := h.r.Stats()
+	// 4 workers: at most 4 registrations share a round, so n failures
+	// make at least n/4 cuts, more than enough to reach the floor.
+	assert.Equal(t, 100.0, st.ReregisterRate)
 }

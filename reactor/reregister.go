@@ -1,7 +1,9 @@
 package reactor
 
 import (
+	"context"
 	"sync"
+	"time"
 
 	"golang.org/x/time/rate"
 )
@@ -10,11 +12,14 @@ import (
 const reregisterWorkers = 4
 
 // reregisterer registers again the instances the server forgot (it answered
-// 20404), no faster than Config.ReregisterRate. A 20404 for an instance
-// already queued adds nothing: it is registered once.
+// 20404), at a rate that follows the server (see aimd): it starts at
+// Config.ReregisterRate, rises while registrations succeed quickly and
+// falls when they fail or slow down. A 20404 for an instance already
+// queued adds nothing: it is registered once.
 type reregisterer struct {
 	r       *Reactor
 	limiter *rate.Limiter
+	ctl     *aimd
 	mu      sync.Mutex
 	queue   []*BeatInfo // guarded by mu
 	signal  chan struct{}
@@ -22,9 +27,11 @@ type reregisterer struct {
 }
 
 func newReregisterer(r *Reactor) *reregisterer {
+	c := &r.cfg
 	q := &reregisterer{
 		r:       r,
-		limiter: rate.NewLimiter(rate.Limit(r.cfg.ReregisterRate), r.cfg.ReregisterBurst),
+		limiter: rate.NewLimiter(rate.Limit(c.ReregisterRate), c.ReregisterBurst),
+		ctl:     newAIMD(c.ReregisterRate, c.ReregisterMinRate, c.ReregisterMaxRate, c.ReregisterSlow),
 		signal:  make(chan struct{}, 1),
 	}
 	q.done.Add(reregisterWorkers)
@@ -82,25 +89,61 @@ func (q *reregisterer) work() {
 				return
 			}
 		}
-		if err := q.limiter.Wait(ctx); err != nil {
+		limited, err := q.wait(ctx)
+		if err != nil {
 			return // closing
 		}
 		b.clearFlag(flagRereg)
 		if b.Stopped() {
 			continue
 		}
-		if err := q.r.cfg.Transport.Register(ctx, b); err != nil {
-			q.r.stats.reregFailed.Add(1)
-			if q.r.logLimit.Allow() {
-				q.r.cfg.Logger.Warn("reactor: re-registration failed; the next 20404 retries it",
-					"service", b.ServiceName, "ip", b.IP, "port", b.Port, "err", err)
-			}
-			continue
-		}
-		q.r.stats.reregistered.Add(1)
+		q.register(ctx, b, limited)
 	}
 }
 
-// wait returns once every worker has exited; the Reactor's context must be
+// wait waits for the rate to allow one registration and reports whether it
+// had to wait: the rate, not the queue, was what held registrations back.
+func (q *reregisterer) wait(ctx context.Context) (limited bool, err error) {
+	res := q.limiter.Reserve()
+	d := res.Delay()
+	if d <= 0 {
+		return false, nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true, nil
+	case <-ctx.Done():
+		res.Cancel()
+		return true, ctx.Err()
+	}
+}
+
+// register registers b and feeds the outcome to the rate.
+func (q *reregisterer) register(ctx context.Context, b *BeatInfo, limited bool) {
+	round := q.ctl.begin()
+	start := time.Now()
+	err := q.r.cfg.Transport.Register(ctx, b)
+	latency := time.Since(start)
+	// Closing cancels ctx: then the outcome says nothing of the server.
+	if ctx.Err() == nil {
+		if perSecond, changed := q.ctl.done(round, latency, err, limited); changed {
+			q.limiter.SetLimit(rate.Limit(perSecond))
+		}
+	}
+	if err != nil {
+		q.r.stats.reregFailed.Add(1)
+		if q.r.logLimit.Allow() {
+			q.r.cfg.Logger.Warn("reactor: re-registration failed; the next 20404 retries it",
+				"service", b.ServiceName, "ip", b.IP, "port", b.Port, "err", err,
+				"rate", q.ctl.current())
+		}
+		return
+	}
+	q.r.stats.reregistered.Add(1)
+}
+
+// waitWorkers returns once every worker has exited; the Reactor's context must be
 // cancelled first.
-func (q *reregisterer) wait() { q.done.Wait() }
+func (q *reregisterer) waitWorkers() { q.done.Wait() }

@@ -27,6 +27,9 @@ type Stats struct {
 	// later than Config.SkipLate allows (a stall): each instance beat at
 	// its next phase point instead.
 	Skipped uint64
+	// ReregisterRate is the re-registration rate now, per second: where
+	// the rate that follows the server (Config.ReregisterRate) stands.
+	ReregisterRate float64
 	// InFlight is the number of beats sent and not yet answered.
 	InFlight int64
 	// Lateness is how long after its due time each beat left the
@@ -179,6 +182,7 @@ func (r *Reactor) Stats() Stats {
 		ReregisterFailed:    c.reregFailed.Load(),
 		ReregisterCoalesced: c.reregCoalesced.Load(),
 		Skipped:             c.skipped.Load(),
+		ReregisterRate:      r.rereg.ctl.current(),
 		InFlight:            c.inFlight.Load(),
 
 		Lateness:             Percentiles(late.Summary()),

@@ -76,11 +76,13 @@ func TestEarlierAddWakesSleepingWheel(t *testing.T) {
 
 // TestCancelRacingExpiry cancels entries from two goroutines while a third
 // fires them tick by tick: every entry is fired or cancelled, never both,
-// never neither. Rounds repeat until one really mixed the two outcomes.
+// never neither. The goroutines wait for each other once, so that every
+// round mixes the two outcomes however the machine schedules them: the
+// cancellers start once some entries fired, and the clock moves past the
+// first eighth of the ticks only once some entries were cancelled.
 func TestCancelRacingExpiry(t *testing.T) {
-	const n = 20000
-	mixed := false
-	for round := 0; round < 5 && !mixed; round++ {
+	const n, ticks = 20000, 20000 / 4
+	for round := range 3 {
 		var firedN [n]atomic.Int32
 		w, err := New(Config{Manual: true, Tick: time.Millisecond, MaxBatch: 16}, func(b []Expired) {
 			for _, e := range b {
@@ -94,29 +96,40 @@ func TestCancelRacingExpiry(t *testing.T) {
 			require.NoError(t, err)
 		}
 		var cancelled [n]atomic.Bool
+		var nCancelledSoFar atomic.Int64
 		var wg sync.WaitGroup
-		start := make(chan struct{})
+		fired := make(chan struct{})      // closed once some entries fired
+		cancelling := make(chan struct{}) // closed once some were cancelled
+		var cancellingOnce sync.Once
 		wg.Add(3)
 		go func() {
 			defer wg.Done()
-			<-start
-			for tick := range n / 4 {
+			for tick := range ticks {
 				assert.NoError(t, w.Advance(time.Duration(tick)*time.Millisecond))
+				switch tick {
+				case 0:
+					close(fired) // tick 0's four entries fired
+				case ticks / 8:
+					<-cancelling
+				}
 			}
 		}()
 		for g := range 2 {
 			go func() {
 				defer wg.Done()
 				order := rand.New(rand.NewPCG(uint64(g), uint64(round))).Perm(n)
-				<-start
+				<-fired
 				for _, i := range order {
 					if w.Cancel(timers[i]) {
 						assert.False(t, cancelled[i].Swap(true), "cancelled twice")
+						nCancelledSoFar.Add(1)
+						cancellingOnce.Do(func() { close(cancelling) })
 					}
 				}
+				// Entries past tick ticks/8 were pending until a cancel
+				// closed cancelling, so some Cancel succeeded.
 			}()
 		}
-		close(start)
 		wg.Wait()
 		require.NoError(t, w.Advance(time.Hour))
 		nFired, nCancelled := 0, 0
@@ -130,10 +143,11 @@ func TestCancelRacingExpiry(t *testing.T) {
 			}
 		}
 		t.Logf("round %d: fired %d, cancelled %d", round, nFired, nCancelled)
-		mixed = nFired > 0 && nCancelled > 0
+		require.GreaterOrEqual(t, nFired, 4, "tick 0's entries fired before any Cancel")
+		require.Positive(t, nCancelled, "entries past tick %d were cancelled", ticks/8)
+		require.Equal(t, int64(nCancelled), nCancelledSoFar.Load())
 		w.Stop()
 	}
-	require.True(t, mixed, "no round raced Cancel against expiry")
 }
 
 // TestConcurrentUse hammers Add, Reset and Cancel from several goroutines

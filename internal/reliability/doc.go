@@ -16,6 +16,12 @@
 //     oversized bodies; every failed beat is counted exactly once, the
 //     server's counts agree with the client's, every instance beats again
 //     once the faults clear, and the others keep their schedule.
+//   - TestReregistrationMatchesServerCapacity: a server that takes only so
+//     many registrations a second; the re-registration rate rises while
+//     it keeps up, is halved when it answers 503, stays under its ceiling.
+//   - TestRestartAtScale (long form only): the restart at a million
+//     instances; 99.9 % registered again within two periods, heap back
+//     within 10 %.
 //   - TestSecretsNeverLeak and TestTLSEndToEnd: with Nacos auth, neither
 //     the password nor any access token reaches a log record, an error or
 //     Stats, whatever fails; and the Reactor works over TLS.

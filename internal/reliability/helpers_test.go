@@ -35,8 +35,16 @@ type counting struct {
 	// ... and by the transport's error types.
 	status, response, tooLarge, conn atomic.Uint64
 
+	// rateOf, when set, is read at each Register call: the rate the
+	// Reactor's re-registrations are held to then.
+	rateOf func() float64
+	// forgetRegisters keeps registerAt empty: a test that compares the
+	// heap across a million registrations must not grow it itself.
+	forgetRegisters bool
+
 	mu           sync.Mutex
-	registerAt   []time.Time // when each Register call started
+	registerAt   []time.Time    // when each Register call started
+	registerLog  []registration // each Register call, when rateOf is set
 	registerErrs struct{ status, response, conn, other int }
 	lastOK       map[*reactor.BeatInfo]time.Time // only when track is set
 	track        bool
@@ -104,11 +112,31 @@ func reactorTimeout(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
 
+// registration is one Register call: when it started, the Reactor's
+// re-registration rate then, and whether it failed.
+type registration struct {
+	at     time.Time
+	rate   float64
+	failed bool
+}
+
 func (c *counting) Register(ctx context.Context, b *reactor.BeatInfo) error {
-	c.mu.Lock()
-	c.registerAt = append(c.registerAt, time.Now())
-	c.mu.Unlock()
+	at := time.Now()
+	var perSecond float64
+	if c.rateOf != nil {
+		perSecond = c.rateOf()
+	}
+	if !c.forgetRegisters {
+		c.mu.Lock()
+		c.registerAt = append(c.registerAt, at)
+		c.mu.Unlock()
+	}
 	err := c.next.Register(ctx, b)
+	if c.rateOf != nil {
+		c.mu.Lock()
+		c.registerLog = append(c.registerLog, registration{at: at, rate: perSecond, failed: err != nil})
+		c.mu.Unlock()
+	}
 	if err != nil {
 		var se *transport.StatusError
 		var re *transport.ResponseError
@@ -157,6 +185,16 @@ func (c *counting) staleSince(infos []*reactor.BeatInfo, t time.Time) int {
 	return stale
 }
 
+// registrations returns the Register calls logged so far (rateOf set), in
+// the order they started.
+func (c *counting) registrations() []registration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := append([]registration(nil), c.registerLog...)
+	sort.Slice(out, func(i, j int) bool { return out[i].at.Before(out[j].at) })
+	return out
+}
+
 // registers returns the start times of every Register call so far.
 func (c *counting) registers() []time.Time {
 	c.mu.Lock()
@@ -191,8 +229,10 @@ type stack struct {
 }
 
 // newStack starts the server, the client and the Reactor; the caller adds
-// the instances. Everything is closed at cleanup, Reactor first.
-func newStack(t *testing.T, scfg nacostest.Config, tcfg transport.Config, rcfg reactor.Config) *stack {
+// the instances. Everything is closed at cleanup, Reactor first. wrap, if
+// given, wraps the counted transport the Reactor uses.
+func newStack(t *testing.T, scfg nacostest.Config, tcfg transport.Config, rcfg reactor.Config,
+	wrap ...func(reactor.Transport) reactor.Transport) *stack {
 	t.Helper()
 	st := &stack{t: t}
 	srv, err := nacostest.Start(scfg)
@@ -202,7 +242,7 @@ func newStack(t *testing.T, scfg nacostest.Config, tcfg transport.Config, rcfg r
 	// whatever server the test left in st.srv.
 	t.Cleanup(func() { _ = st.srv.Close() })
 	tcfg.Servers = []string{srv.Addr()}
-	st.start(tcfg, rcfg)
+	st.start(tcfg, rcfg, wrap...)
 	return st
 }
 
@@ -210,13 +250,16 @@ func newStack(t *testing.T, scfg nacostest.Config, tcfg transport.Config, rcfg r
 // Reactor with rcfg beating through it, wrapped in counting. The client
 // and the Reactor are closed at cleanup, Reactor first; st.srv, if any, is
 // the caller's to close.
-func (st *stack) start(tcfg transport.Config, rcfg reactor.Config) {
+func (st *stack) start(tcfg transport.Config, rcfg reactor.Config, wrap ...func(reactor.Transport) reactor.Transport) {
 	st.t.Helper()
 	var err error
 	st.client, err = transport.New(tcfg)
 	require.NoError(st.t, err)
 	st.dec = newCounting(st.client)
 	rcfg.Transport = st.dec
+	for _, w := range wrap {
+		rcfg.Transport = w(rcfg.Transport)
+	}
 	st.r, err = reactor.New(rcfg)
 	require.NoError(st.t, err)
 	st.t.Cleanup(st.close)

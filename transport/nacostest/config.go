@@ -70,6 +70,14 @@ type Config struct {
 	// Faults are the faults injected from the start; see Server.SetFaults.
 	Faults Faults
 
+	// MaxRegistrationsPerSecond is how many registrations (POST
+	// /nacos/v1/ns/instance) the server takes per second, plus a burst of
+	// a tenth of a second's worth (at least 1); one beyond it is answered
+	// HTTP 503 and not processed, and counted in
+	// Counters.RegistrationsRefused. A full beat that registers an unknown
+	// instance is not limited. Zero (the default) means no limit.
+	MaxRegistrationsPerSecond float64
+
 	// TLS, when set, makes the server speak HTTPS with this configuration.
 	TLS *tls.Config
 

@@ -18,6 +18,10 @@ type Counters struct {
 	AuthFailures    uint64 // failed logins and naming requests refused for their token
 	Healthy         int    // instances healthy now
 	Unhealthy       int    // instances unhealthy now
+
+	// RegistrationsRefused counts registrations answered 503 for being
+	// over Config.MaxRegistrationsPerSecond.
+	RegistrationsRefused uint64
 }
 
 // counterStripe is one stripe of the request counters. A request counts on

@@ -57,7 +57,9 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	case "instance":
 		switch {
 		case ctx.IsPost():
-			s.register(ctx, st)
+			if !s.capacity.refuse(ctx) {
+				s.register(ctx, st)
+			}
 			return
 		case ctx.IsDelete():
 			s.deregister(ctx, st)

@@ -28,6 +28,7 @@ type Server struct {
 	store    *store
 	counters counters
 	faults   atomic.Pointer[faultSet]
+	capacity *capacity // Config.MaxRegistrationsPerSecond
 	tokens   tokenStore
 	parsers  fastjson.ParserPool // for full beats' beat parameter
 
@@ -56,6 +57,10 @@ func Start(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	capacity, err := newCapacity(cfg.MaxRegistrationsPerSecond)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		cfg:            cfg,
 		log:            cfg.Logger,
@@ -71,6 +76,7 @@ func Start(cfg Config) (*Server, error) {
 	s.okAnswer = appendBeatAnswer(nil, s.beatMs, codeOK, s.light)
 	s.notFoundAnswer = appendBeatAnswer(nil, s.beatMs, codeNotFound, s.light)
 	s.faults.Store(newFaultSet(cfg.Faults))
+	s.capacity = capacity
 	s.tokens.init()
 	s.http = &fasthttp.Server{
 		Handler:               s.handle,
@@ -148,6 +154,7 @@ func (s *Server) SetFaults(f Faults) error {
 func (s *Server) Counters() Counters {
 	c := s.counters.snapshot()
 	_, c.Healthy, c.Unhealthy = s.store.counts()
+	c.RegistrationsRefused = s.capacity.refused.Load()
 	return c
 }
 
