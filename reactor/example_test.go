@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/beatwheel/beatwheel/reactor"
@@ -91,21 +92,34 @@ func (f *forgetful) SendBeats(_ context.Context, beats []reactor.Beat, results [
 	}
 }
 
-func (f *forgetful) Register(context.Context, *reactor.BeatInfo) error   { return nil }
+func (f *forgetful) Register(_ context.Context, b *reactor.BeatInfo) error {
+	f.known.Store(b, true)
+	return nil
+}
+
 func (f *forgetful) Deregister(context.Context, *reactor.BeatInfo) error { return nil }
 
 // An Observer hears when an instance stops being accepted and when it is
 // again, nothing in between: here the server forgets the instance after
-// its first beat, the next (light) beat gets 20404, and the one after,
-// full, is accepted.
+// its first beat, the next (light) beat gets 20404, the Reactor registers
+// the instance again, and its next beat, full, is accepted.
 func ExampleConfig_observer() {
-	var clock *wheel.Wheel
+	var (
+		clock              *wheel.Wheel
+		notFound, reRegged atomic.Int32
+	)
 	tr := &forgetful{}
 	r, err := reactor.New(reactor.Config{
 		Transport: tr,
 		Senders:   1,
 		Observer: func(t reactor.Transition) {
 			fmt.Println(t.Info.Key(), t.State, "kind:", t.Kind)
+			switch t.State {
+			case reactor.StateNotFound:
+				notFound.Add(1)
+			case reactor.StateReregistered:
+				reRegged.Add(1)
+			}
 		},
 		Scheduler: func(h wheel.Handler) (wheel.Scheduler, error) {
 			w, err := wheel.New(wheel.Config{Manual: true}, h)
@@ -122,8 +136,10 @@ func ExampleConfig_observer() {
 	}
 	for now := time.Duration(0); now <= 15*time.Second; now += 100 * time.Millisecond {
 		_ = clock.Advance(now)
-		for r.Stats().InFlight > 0 || r.Stats().Sent < uint64(now/(5*time.Second)) {
-			time.Sleep(time.Millisecond) // let the sender finish this beat
+		// Let the sender finish this beat (Sent counts it once its answer
+		// was handled), and the re-registration a 20404 queued.
+		for r.Stats().InFlight > 0 || r.Stats().Sent < uint64(now/(5*time.Second)) || reRegged.Load() < notFound.Load() {
+			time.Sleep(time.Millisecond)
 		}
 		if now == 5*time.Second {
 			tr.known.Delete(b) // the server restarts
@@ -134,6 +150,7 @@ func ExampleConfig_observer() {
 	}
 	// Output:
 	// DEFAULT_GROUP@@orders#10.0.0.7#8080 not found kind: not found
+	// DEFAULT_GROUP@@orders#10.0.0.7#8080 re-registered kind: none
 	// DEFAULT_GROUP@@orders#10.0.0.7#8080 recovered kind: none
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +21,9 @@ func TestObserverSeesTransitionsOnly(t *testing.T) {
 		got []Transition
 	)
 	h := newHarness(t, Config{Observer: func(tr Transition) {
+		if tr.State == StateReregistered {
+			return // comes from the re-registration workers, in their own time: TestObserverSeesReregistration
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		got = append(got, tr)
@@ -116,4 +120,79 @@ func TestMarksOfRemovedInstancesAreCleared(t *testing.T) {
 		require.True(t, h.r.Remove(b.ServiceName, b.IP, b.Port))
 	}
 	assert.Zero(t, h.r.marked.Load())
+}
+
+func TestObserverSeesReregistration(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		registerErr error
+		want        []State
+	}{
+		{"registered again", nil, []State{StateNotFound, StateReregistered}},
+		{"registration failed: no news", errors.New("HTTP 503"), []State{StateNotFound}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var (
+				mu  sync.Mutex
+				got []State
+			)
+			h := newHarness(t, Config{Observer: func(tr Transition) {
+				mu.Lock()
+				defer mu.Unlock()
+				got = append(got, tr.State)
+			}})
+			h.f.registerErr = tc.registerErr
+			h.f.setAnswer(func(Beat) BeatResult { return BeatResult{Code: CodeNotFound} })
+			b := instance(1, 1)
+			require.NoError(t, h.r.Add(b))
+			h.advance(firstDue(b), 1)
+			require.Eventually(t, func() bool {
+				st := h.r.Stats()
+				return st.Reregistered+st.ReregisterFailed == 1
+			}, 10*time.Second, time.Millisecond)
+			require.NoError(t, h.r.Close(context.Background()))
+			mu.Lock()
+			defer mu.Unlock()
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
+
+func TestNoReregistrationOnceABeatIsAccepted(t *testing.T) {
+	// An instance queued for re-registration whose full beat the server
+	// has accepted since its 20404 (Nacos 1.4 registers it from that
+	// beat) is not registered again: after a restart that would double
+	// the load on a server that is already busy.
+	const workers, n = reregisterWorkers, reregisterWorkers + 3
+	release := make(chan struct{})
+	h := newHarness(t, Config{SkipLate: neverSkip})
+	var calls atomic.Int32
+	h.f.onRegister = func(*BeatInfo) {
+		if calls.Add(1) <= workers {
+			<-release // every worker holds one registration
+		}
+	}
+	var code atomic.Int32
+	code.Store(CodeNotFound)
+	h.f.setAnswer(func(Beat) BeatResult { return BeatResult{Code: int(code.Load())} })
+	var due time.Duration
+	for j := range n {
+		b := instance(1, j)
+		require.NoError(t, h.r.Add(b))
+		due = max(due, firstDue(b))
+	}
+	h.advance(due, n) // all 20404: the workers block, the rest wait in the queue
+	require.Eventually(t, func() bool { return calls.Load() == workers }, 10*time.Second, time.Millisecond)
+	code.Store(CodeOK)
+	h.advance(due+5*time.Second, 2*n) // every instance's full beat accepted
+	close(release)
+	require.Eventually(t, func() bool {
+		h.r.rereg.mu.Lock()
+		defer h.r.rereg.mu.Unlock()
+		return len(h.r.rereg.queue) == 0 && h.r.Stats().Reregistered == workers
+	}, 10*time.Second, time.Millisecond)
+	require.Never(t, func() bool { return calls.Load() > workers }, 300*time.Millisecond, time.Millisecond,
+		"an instance known again was registered again")
+	require.NoError(t, h.r.Close(context.Background()))
+	assert.Equal(t, int32(workers), calls.Load())
 }

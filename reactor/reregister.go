@@ -89,12 +89,16 @@ func (q *reregisterer) work() {
 				return
 			}
 		}
+		if !needsRegistration(b) {
+			b.clearFlag(flagRereg)
+			continue
+		}
 		limited, err := q.wait(ctx)
 		if err != nil {
 			return // closing
 		}
 		b.clearFlag(flagRereg)
-		if b.Stopped() {
+		if !needsRegistration(b) {
 			continue
 		}
 		q.register(ctx, b, limited)
@@ -142,6 +146,15 @@ func (q *reregisterer) register(ctx context.Context, b *BeatInfo, limited bool) 
 		return
 	}
 	q.r.stats.reregistered.Add(1)
+	q.r.observe(b, StateReregistered, time.Now(), KindNone, nil)
+}
+
+// needsRegistration reports whether b, queued after a 20404, still needs
+// registering: it is still beating, and no beat of its has been accepted
+// since (its full beat registers it on Nacos 1.4, so after a restart most
+// instances are known again before their turn here comes).
+func needsRegistration(b *BeatInfo) bool {
+	return b.flags.Load()&(flagStopped|flagNotFound) == flagNotFound
 }
 
 // waitWorkers returns once every worker has exited; the Reactor's context must be
