@@ -27,3 +27,9 @@ func newOptions(opts []Option) options {
 	}
 	return o
 }
+
+// desc returns the descriptor of metric Namespace_name, with o's constant
+// labels and the variable labels given.
+func (o options) desc(name, help string, labels ...string) *prometheus.Desc {
+	return prometheus.NewDesc(prometheus.BuildFQName(Namespace, "", name), help, labels, o.constLabels)
+}

@@ -37,6 +37,7 @@ type ReactorCollector struct {
 	instances, inFlight                  *prometheus.Desc
 	sent, light, ok, failed              *prometheus.Desc
 	reregistrations, reregisterCoalesced *prometheus.Desc
+	skipped                              *prometheus.Desc
 	lateness, sendDuration               *prometheus.Desc
 }
 
@@ -46,10 +47,7 @@ var _ prometheus.Collector = (*ReactorCollector)(nil)
 // every scrape. r must not be nil. Register it once per Reactor; to
 // register several, tell them apart WithConstLabels.
 func NewReactorCollector(r ReactorStats, opts ...Option) *ReactorCollector {
-	o := newOptions(opts)
-	desc := func(name, help string, labels ...string) *prometheus.Desc {
-		return prometheus.NewDesc(prometheus.BuildFQName(Namespace, "", name), help, labels, o.constLabels)
-	}
+	desc := newOptions(opts).desc
 	return &ReactorCollector{
 		src: r,
 		instances: desc("instances",
@@ -71,6 +69,9 @@ func NewReactorCollector(r ReactorStats, opts ...Option) *ReactorCollector {
 			"result"),
 		reregisterCoalesced: desc("reregistrations_coalesced_total",
 			"Code 20404 answers for an instance already queued for re-registration; they cause no extra registration."),
+		skipped: desc("beats_skipped_total",
+			"Beats not sent because the scheduler handed them out later than the reactor's SkipLate allows (after a stall); "+
+				"each instance beat at its next phase point instead. Not counted in beatwheel_beats_sent_total."),
 		lateness: desc("beat_lateness_seconds",
 			"How long after its due time each beat left the scheduler."),
 		sendDuration: desc("send_batch_duration_seconds",
@@ -80,23 +81,15 @@ func NewReactorCollector(r ReactorStats, opts ...Option) *ReactorCollector {
 
 // Describe sends the descriptors of every metric the collector exports.
 func (c *ReactorCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{
-		c.instances, c.inFlight, c.sent, c.light, c.ok, c.failed,
-		c.reregistrations, c.reregisterCoalesced, c.lateness, c.sendDuration,
-	} {
-		ch <- d
-	}
+	describe(ch, c.instances, c.inFlight, c.sent, c.light, c.ok, c.failed,
+		c.reregistrations, c.reregisterCoalesced, c.skipped, c.lateness, c.sendDuration)
 }
 
 // Collect takes one Stats snapshot and sends it as metrics.
 func (c *ReactorCollector) Collect(ch chan<- prometheus.Metric) {
 	st := c.src.Stats()
-	gauge := func(d *prometheus.Desc, v float64) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v)
-	}
-	counter := func(d *prometheus.Desc, v uint64, label ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), label...)
-	}
+	gauge := func(d *prometheus.Desc, v float64) { sendGauge(ch, d, v) }
+	counter := func(d *prometheus.Desc, v uint64, label ...string) { sendCounter(ch, d, v, label...) }
 	gauge(c.instances, float64(st.Instances))
 	gauge(c.inFlight, float64(st.InFlight))
 	counter(c.sent, st.Sent)
@@ -109,6 +102,7 @@ func (c *ReactorCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.reregistrations, st.Reregistered, ResultOK)
 	counter(c.reregistrations, st.ReregisterFailed, ResultFailed)
 	counter(c.reregisterCoalesced, st.ReregisterCoalesced)
+	counter(c.skipped, st.Skipped)
 	ch <- constHistogram(c.lateness, st.LatenessHistogram)
 	ch <- constHistogram(c.sendDuration, st.SendLatencyHistogram)
 }

@@ -33,7 +33,7 @@ func TestReactorCollectorMapsEveryField(t *testing.T) {
 		Instances: 2, Sent: 3, Light: 5, OK: 7,
 		Failed:       reactor.Failures{NotFound: 11, Code: 13, Timeout: 17, Transport: 19},
 		Reregistered: 23, ReregisterFailed: 29, ReregisterCoalesced: 31,
-		InFlight: 37,
+		InFlight: 37, Skipped: 47,
 		LatenessHistogram: reactor.Histogram{Count: 41, Sum: 0.5, Buckets: []reactor.Bucket{
 			{UpperBound: time.Millisecond, Count: 1}, {UpperBound: 250 * time.Millisecond, Count: 40}}},
 		SendLatencyHistogram: reactor.Histogram{Count: 43, Sum: 1.25, Buckets: []reactor.Bucket{
@@ -68,6 +68,9 @@ beatwheel_reregistrations_total{reactor="a",result="ok"} 23
 # HELP beatwheel_reregistrations_coalesced_total Code 20404 answers for an instance already queued for re-registration; they cause no extra registration.
 # TYPE beatwheel_reregistrations_coalesced_total counter
 beatwheel_reregistrations_coalesced_total{reactor="a"} 31
+# HELP beatwheel_beats_skipped_total Beats not sent because the scheduler handed them out later than the reactor's SkipLate allows (after a stall); each instance beat at its next phase point instead. Not counted in beatwheel_beats_sent_total.
+# TYPE beatwheel_beats_skipped_total counter
+beatwheel_beats_skipped_total{reactor="a"} 47
 # HELP beatwheel_beat_lateness_seconds How long after its due time each beat left the scheduler.
 # TYPE beatwheel_beat_lateness_seconds histogram
 beatwheel_beat_lateness_seconds_bucket{reactor="a",le="0.001"} 1
@@ -227,17 +230,10 @@ func TestReactorCollectorScrapesReactor(t *testing.T) {
 		{"beatwheel_reregistrations_total", map[string]string{"result": beatprom.ResultOK}, float64(st.Reregistered)},
 		{"beatwheel_reregistrations_total", map[string]string{"result": beatprom.ResultFailed}, float64(st.ReregisterFailed)},
 		{"beatwheel_reregistrations_coalesced_total", nil, float64(st.ReregisterCoalesced)},
+		{"beatwheel_beats_skipped_total", nil, float64(st.Skipped)},
 	}
 	for _, tc := range tests {
-		m := find(t, mfs, tc.name, tc.labels)
-		var got float64
-		switch {
-		case m.GetCounter() != nil:
-			got = m.GetCounter().GetValue()
-		case m.GetGauge() != nil:
-			got = m.GetGauge().GetValue()
-		}
-		assert.Equal(t, tc.want, got, "%s%v", tc.name, tc.labels)
+		assert.Equal(t, tc.want, value(find(t, mfs, tc.name, tc.labels)), "%s%v", tc.name, tc.labels)
 	}
 
 	for name, h := range map[string]reactor.Histogram{
@@ -261,6 +257,30 @@ func TestReactorCollectorScrapesReactor(t *testing.T) {
 	assert.Equal(t, late.Count, bucketAt(late, 100*time.Millisecond), "and none later than a step")
 }
 
+// TestReactorCollectorSkipped: a Reactor whose clock jumps past an
+// instance's first beat skips it, and a scrape shows the skip.
+func TestReactorCollectorSkipped(t *testing.T) {
+	r, w := manualReactor(t, scripted{})
+	require.NoError(t, r.Add(&reactor.BeatInfo{
+		ServiceName: "DEFAULT_GROUP@@orders", IP: "10.0.0.1", Port: portOK, Weight: 1, Period: time.Second,
+	}))
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(beatprom.NewReactorCollector(r))
+	skipped := func() float64 {
+		mfs, err := reg.Gather()
+		require.NoError(t, err)
+		return value(find(t, mfs, "beatwheel_beats_skipped_total", nil))
+	}
+	assert.Zero(t, skipped())
+	// The first beat is due within a period: handed out seconds late, it
+	// is skipped.
+	require.NoError(t, w.Advance(5*time.Second))
+	require.Eventually(t, func() bool { return r.Stats().Skipped > 0 }, 10*time.Second, time.Millisecond)
+	st := r.Stats()
+	assert.Equal(t, float64(st.Skipped), skipped())
+	assert.Zero(t, st.Sent, "a skipped beat is not sent")
+}
+
 // TestReactorCollectorLint: the metrics of a live Reactor pass
 // client_golang's linter (names, units, help).
 func TestReactorCollectorLint(t *testing.T) {
@@ -268,8 +288,8 @@ func TestReactorCollectorLint(t *testing.T) {
 	problems, err := testutil.CollectAndLint(beatprom.NewReactorCollector(r))
 	require.NoError(t, err)
 	assert.Empty(t, problems)
-	assert.Equal(t, 10+3+1, testutil.CollectAndCount(beatprom.NewReactorCollector(r)),
-		"ten families; four failure kinds and two re-registration results")
+	assert.Equal(t, 11+3+1, testutil.CollectAndCount(beatprom.NewReactorCollector(r)),
+		"eleven families; four failure kinds and two re-registration results")
 }
 
 // find returns the metric of family name whose labels include labels.
@@ -291,6 +311,14 @@ func find(t *testing.T, mfs []*dto.MetricFamily, name string, labels map[string]
 	}
 	require.FailNow(t, "metric not found", "%s%v", name, labels)
 	return nil
+}
+
+// value returns m's value, a counter's or a gauge's.
+func value(m *dto.Metric) float64 {
+	if c := m.GetCounter(); c != nil {
+		return c.GetValue()
+	}
+	return m.GetGauge().GetValue()
 }
 
 func hasLabel(m *dto.Metric, name, value string) bool {
