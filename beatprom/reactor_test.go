@@ -33,7 +33,7 @@ func TestReactorCollectorMapsEveryField(t *testing.T) {
 		Instances: 2, Sent: 3, Light: 5, OK: 7,
 		Failed:       reactor.Failures{NotFound: 11, Code: 13, Timeout: 17, Transport: 19},
 		Reregistered: 23, ReregisterFailed: 29, ReregisterCoalesced: 31,
-		InFlight: 37, Skipped: 47,
+		InFlight: 37, Skipped: 47, ReregisterRate: 53,
 		LatenessHistogram: reactor.Histogram{Count: 41, Sum: 0.5, Buckets: []reactor.Bucket{
 			{UpperBound: time.Millisecond, Count: 1}, {UpperBound: 250 * time.Millisecond, Count: 40}}},
 		SendLatencyHistogram: reactor.Histogram{Count: 43, Sum: 1.25, Buckets: []reactor.Bucket{
@@ -68,6 +68,9 @@ beatwheel_reregistrations_total{reactor="a",result="ok"} 23
 # HELP beatwheel_reregistrations_coalesced_total Code 20404 answers for an instance already queued for re-registration; they cause no extra registration.
 # TYPE beatwheel_reregistrations_coalesced_total counter
 beatwheel_reregistrations_coalesced_total{reactor="a"} 31
+# HELP beatwheel_reregistrations_allowed_per_second Re-registrations the reactor allows itself per second now: the rate that starts at its ReregisterRate and follows the server (up while registrations succeed quickly, halved when they fail or slow down).
+# TYPE beatwheel_reregistrations_allowed_per_second gauge
+beatwheel_reregistrations_allowed_per_second{reactor="a"} 53
 # HELP beatwheel_beats_skipped_total Beats not sent because the scheduler handed them out later than the reactor's SkipLate allows (after a stall); each instance beat at its next phase point instead. Not counted in beatwheel_beats_sent_total.
 # TYPE beatwheel_beats_skipped_total counter
 beatwheel_beats_skipped_total{reactor="a"} 47
@@ -231,6 +234,7 @@ func TestReactorCollectorScrapesReactor(t *testing.T) {
 		{"beatwheel_reregistrations_total", map[string]string{"result": beatprom.ResultFailed}, float64(st.ReregisterFailed)},
 		{"beatwheel_reregistrations_coalesced_total", nil, float64(st.ReregisterCoalesced)},
 		{"beatwheel_beats_skipped_total", nil, float64(st.Skipped)},
+		{"beatwheel_reregistrations_allowed_per_second", nil, st.ReregisterRate},
 	}
 	for _, tc := range tests {
 		assert.Equal(t, tc.want, value(find(t, mfs, tc.name, tc.labels)), "%s%v", tc.name, tc.labels)
@@ -288,8 +292,8 @@ func TestReactorCollectorLint(t *testing.T) {
 	problems, err := testutil.CollectAndLint(beatprom.NewReactorCollector(r))
 	require.NoError(t, err)
 	assert.Empty(t, problems)
-	assert.Equal(t, 11+3+1, testutil.CollectAndCount(beatprom.NewReactorCollector(r)),
-		"eleven families; four failure kinds and two re-registration results")
+	assert.Equal(t, 12+3+1, testutil.CollectAndCount(beatprom.NewReactorCollector(r)),
+		"twelve families; four failure kinds and two re-registration results")
 }
 
 // find returns the metric of family name whose labels include labels.
