@@ -63,6 +63,7 @@ func ways() []way {
 		{name: "goroutine", start: startGoroutines, drifts: true},
 		{name: "reactor", start: startReactor},
 		{name: "reactor-replaced", start: startReactorReplaced},
+		{name: "reactor-churn", start: startReactorChurn},
 	}
 }
 
