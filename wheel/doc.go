@@ -71,17 +71,17 @@
 // beyond the CPU's caches, and one per cache line and page makes every
 // beat a miss. Entries due on one tick, re-armed with one period, fire
 // together for as long as they live, so Add places a new entry beside the
-// entries first due on its tick: each tick keeps a run of reserved slab
-// entries that doubles as the tick's list grows, up to 256 (8 KiB), and
-// the unused tails of these runs never exceed an eighth of the slab. Firing
-// a tick then reads a few runs of memory in order. With a million beats
-// spread by a hash, as the beat engine spreads them, that took the whole
-// engine from 236-244 to 132-149 ns of CPU per beat in alternating runs of
-// bench's reactor row. Placement is decided once, at Add: an entry that
-// reuses a cancelled one sits where that one was, so churn scatters a wheel
-// again. With every one of a million instances removed and replaced
-// (bench's reactor-replaced row) the engine spends 209 to 252 ns per beat,
-// against 134 to 146 fresh.
+// entries due on its tick. A fresh entry comes from a run of slab entries
+// reserved for its tick, which doubles as the tick's list grows, up to 256
+// (8 KiB). An entry added after others were cancelled takes a free entry
+// in the 8 KiB region of one of the entries due on its tick: it takes the
+// place of one that fired with them, so a population replaced one by one
+// stays as placed as a fresh one. Only when none of them has a free entry
+// beside it does the slab grow (a new run), and only while reserved and
+// free entries stay within an eighth of the slab; past that a new entry
+// takes any free entry. Firing a tick then reads a few runs of memory in
+// order. bench/README.md has the engine's cost per beat fresh, after every
+// entry was replaced, and under steady churn, with the command for each.
 //
 // Time is the monotonic clock (time.Since the wheel's start): a wall-clock
 // jump neither fires everything nor stalls the wheel. Config.Manual replaces

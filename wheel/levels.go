@@ -9,6 +9,9 @@ import (
 // never is the tick of "no event at all".
 const never = math.MaxInt64
 
+// noFollow is levels.follow when no free entries are to move.
+const noFollow = math.MaxUint32
+
 // levels holds the slot lists of every level and places entries in them. It
 // is the wheel's pure data structure: no locks, no clock, no goroutine. All
 // times here are in ticks. Every method runs under Wheel.mu.
@@ -35,8 +38,11 @@ type levels struct {
 	// entries already there.
 	drained int
 	// runs[d mod len(runs)] is the open slab run of new entries first due
-	// on tick d (see slab.alloc).
-	runs     []run
+	// on tick d, if its key is d (see slab.alloc).
+	runs []run
+	// follow is the group whose free entries move with the next entry
+	// re-armed (see rearmed), or noFollow.
+	follow   uint32
 	occupied []uint64 // level-0 bitmap: bit s set iff lists[s] has entries
 	upperOcc []uint64 // per upper level k, bit j set iff its slot j is occupied
 	slots    int64    // level-0 slot count
@@ -74,6 +80,8 @@ func newLevels(slots int, tick int64) levels {
 	// entry ever needs an overflow list.
 	nl := 1 + (63-int(b0)+upperBits-1)/upperBits
 	return levels{
+		slab:     newSlab(slots),
+		follow:   noFollow,
 		lists:    make([][]uint32, slots+(nl-1)<<upperBits),
 		runs:     make([]run, min(slots, runKeys)),
 		occupied: make([]uint64, slots/64),
@@ -266,12 +274,54 @@ func (l *levels) place(at int64) (d int64, h uint32) {
 }
 
 // alloc returns a new entry due on tick d, list h (see place), beside
-// earlier entries due on the same tick, or 0 when the slab is full. A new
-// run for the tick is as long as the tick's list, rounded up to a power of
-// two: runs double as it fills.
+// the entries due on the same tick, or 0 when the slab is full (see
+// slab.alloc). A new run for the tick is as long as the tick's list,
+// rounded up to a power of two: runs double as it fills.
 func (l *levels) alloc(d int64, h uint32) uint32 {
+	r := &l.runs[d&int64(len(l.runs)-1)]
+	if r.key != d {
+		l.slab.close(r, uint32(r.key&l.mask0))
+		r.key = d
+	}
 	want := uint32(1) << bits.Len(uint(len(l.lists[h])))
-	return l.slab.alloc(&l.runs[d&int64(len(l.runs)-1)], want)
+	return l.slab.alloc(r, d, uint32(d&l.mask0), want)
+}
+
+// free removes entry i from its list, if it is in one, and frees it into
+// the group of the tick it was due on (see slab), and reports whether it
+// was pending.
+func (l *levels) free(i uint32, e *entry) bool {
+	g := e.loc
+	if int64(g) >= l.slots { // idle, or in an upper level
+		g = uint32(l.tickOf(e.at) & l.mask0)
+	}
+	pending := e.loc != locIdle
+	if pending {
+		l.unlink(i, e)
+	}
+	l.slab.release(i, g)
+	return pending
+}
+
+// fired is called as tick cur starts to be handed out, from list s. No
+// entry can be due on cur any more, so the tail of its run is freed into
+// its group; and the group's free entries will follow the first entry
+// re-armed (see rearmed), to where the tick's entries go next.
+func (l *levels) fired(s int64) {
+	if r := &l.runs[l.cur&int64(len(l.runs)-1)]; r.key == l.cur {
+		l.slab.close(r, uint32(s))
+	}
+	l.follow = uint32(s)
+}
+
+// rearmed is called when an entry handed out is armed again, in list h:
+// the free entries of the tick last handed out move to h's group, if h is
+// in level 0, so that they stay with the entries they were due with.
+func (l *levels) rearmed(h uint32) {
+	if l.follow != noFollow && int64(h) < l.slots {
+		l.slab.move(l.follow, h)
+		l.follow = noFollow
+	}
 }
 
 // arm links idle entry i for time at into list h, as place(at) returns it.
@@ -292,6 +342,9 @@ func (l *levels) expire(target int64, batch []Expired) (_ []Expired, more bool, 
 	for {
 		s := l.cur & l.mask0
 		if list := l.lists[s]; len(list) > l.drained {
+			if l.drained == 0 {
+				l.fired(s)
+			}
 			n := min(len(list)-l.drained, cap(batch)-len(batch))
 			for _, i := range list[l.drained : l.drained+n] {
 				e := l.slab.at(i)

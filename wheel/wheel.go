@@ -15,11 +15,13 @@ import (
 // cascade per level it sits above level 0, none for entries due within
 // Tick*Slots; an idle stretch is skipped in one step after an O(Slots/64)
 // bitmap scan. Memory is 32 bytes per entry in pointer-free chunks that the
-// garbage collector never scans, some of them reserved so that entries due
-// together sit together (see the package documentation): reserved entries
-// are at most an eighth of the slab, so indices stay within a seventh above
-// the entries held. Add 4 bytes per armed entry in the list arrays (up to
-// twice that with their slack), plus 24 bytes per level-0 slot.
+// garbage collector never scans, some of them reserved or kept free so
+// that entries due together sit together (see the package documentation):
+// the slab grows only while reserved and free entries are within an eighth
+// of it, so indices stay within a seventh above the most entries held at
+// once. Add 4 bytes per armed entry in the list arrays (up to twice that
+// with their slack), 24 bytes per level-0 slot, and 8 bytes per 256
+// entries for the free lists.
 //
 // Lateness: an entry never fires before its due time and, when its Handler
 // keeps up and the wheel goroutine gets a CPU, less than one Tick after it
@@ -156,13 +158,17 @@ func (w *Wheel) resetLocked(t Timer, at time.Duration, setData bool, data uint64
 	if e == nil {
 		return ErrStale
 	}
-	if e.loc != locIdle {
+	idle := e.loc == locIdle
+	if !idle {
 		w.l.unlink(i, e)
 	}
 	if setData {
 		e.data = data
 	}
 	d, h := w.l.place(int64(at))
+	if idle {
+		w.l.rearmed(h)
+	}
 	w.l.arm(i, e, int64(at), h)
 	w.armed(d)
 	return nil
@@ -182,12 +188,7 @@ func (w *Wheel) Cancel(t Timer) bool {
 	if e == nil {
 		return false
 	}
-	pending := e.loc != locIdle
-	if pending {
-		w.l.unlink(i, e)
-	}
-	w.l.slab.release(i)
-	return pending
+	return w.l.free(i, e)
 }
 
 // Pending returns the number of armed entries.
