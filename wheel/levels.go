@@ -235,18 +235,11 @@ func (l *levels) nextEvent() int64 {
 		return next
 	}
 	start := (l.cur + 1) & l.mask0
-	words := int64(len(l.occupied))
-	w := start >> 6
-	word := l.occupied[w] &^ (1<<(start&63) - 1)
-	for n := int64(0); n <= words; n++ {
-		if word != 0 {
-			s := w<<6 + int64(bits.TrailingZeros64(word))
-			return min(next, l.cur+1+(s-start)&l.mask0)
-		}
-		w = (w + 1) % words
-		word = l.occupied[w]
+	s := nextSetBit(l.occupied, int(start))
+	if s < 0 {
+		return next
 	}
-	return next
+	return min(next, l.cur+1+(int64(s)-start)&l.mask0)
 }
 
 // tickOf returns the first tick at or after time at (nanoseconds), so an
