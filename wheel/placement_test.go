@@ -2,6 +2,7 @@ package wheel
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -52,8 +53,9 @@ func (b *beats) replace(t *testing.T, k int) {
 	}
 }
 
-// spread runs the wheel through one period and returns the mean number of
-// cache lines (two entries) and of 8 KiB regions of memory that the
+// spread runs the wheel through one period, checks that each tick's
+// entries fire in slab order (memory order), and returns the mean number
+// of cache lines (two entries) and of 8 KiB regions of memory that the
 // entries due on one tick lie in.
 func (b *beats) spread(t *testing.T) (lines, regions float64) {
 	clear(b.fired)
@@ -63,7 +65,8 @@ func (b *beats) spread(t *testing.T) (lines, regions float64) {
 	}
 	require.NoError(t, b.w.l.check())
 	nl, nr := 0, 0
-	for _, idx := range b.fired {
+	for due, idx := range b.fired {
+		require.True(t, slices.IsSorted(idx), "the entries due at %v fire in slab order", due)
 		l, r := map[uint32]bool{}, map[uint32]bool{}
 		for _, i := range idx {
 			l[i/2], r[i/256] = true, true

@@ -13,7 +13,8 @@ import (
 // allocates a 128 KiB chunk every 4096 entries, and a list array grows only
 // past the largest it ever was); a fired entry costs O(1) plus at most one
 // cascade per level it sits above level 0, none for entries due within
-// Tick*Slots; an idle stretch is skipped in one step after an O(Slots/64)
+// Tick*Slots, and a tick of k entries O(k) to check they are in slab
+// order, O(k log k) to sort them when entries came and went; an idle stretch is skipped in one step after an O(Slots/64)
 // bitmap scan. Memory is 32 bytes per entry in pointer-free chunks that the
 // garbage collector never scans, some of them reserved or kept free so
 // that entries due together sit together (see the package documentation):
