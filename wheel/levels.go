@@ -261,25 +261,46 @@ func (l *levels) due(at int64) int64 { return max(l.tickOf(at), l.cur+1) }
 // share one. 1024 ticks cover any beat period up to 10 s at the default tick.
 const runKeys = 1024
 
-// place returns the tick d an entry armed now for time at is due on, and
-// the index h of its list, for alloc and arm.
-func (l *levels) place(at int64) (d int64, h uint32) {
-	d = l.due(at)
-	return d, l.head(d)
-}
-
-// alloc returns a new entry due on tick d, list h (see place), beside
-// the entries due on the same tick, or 0 when the slab is full (see
-// slab.alloc). A new run for the tick is as long as the tick's list,
-// rounded up to a power of two: runs double as it fills.
-func (l *levels) alloc(d int64, h uint32) uint32 {
+// add arms a new entry for time at, carrying data, beside the entries due
+// on the same tick (see slab.alloc), and returns its index and the tick it
+// is due on; index 0 when the slab is full. A new run for the tick is as
+// long as the tick's list, rounded up to a power of two: runs double as it
+// fills.
+func (l *levels) add(at int64, data uint64) (uint32, int64) {
+	d := l.due(at)
+	h := l.head(d)
 	r := &l.runs[d&int64(len(l.runs)-1)]
 	if r.key != d {
 		l.slab.close(r, uint32(r.key&l.mask0))
 		r.key = d
 	}
 	want := uint32(1) << bits.Len(uint(len(l.lists[h])))
-	return l.slab.alloc(r, d, uint32(d&l.mask0), want)
+	i := l.slab.alloc(r, d, uint32(d&l.mask0), want)
+	if i == 0 {
+		return 0, d
+	}
+	e := l.slab.at(i)
+	e.at, e.data = at, data
+	l.link(i, e, h)
+	return i, d
+}
+
+// rearm arms entry i again, idle (handed out) or pending (it moves), for
+// time at, and returns the tick it is now due on. Re-arming an entry
+// handed out takes the free entries of its tick along (see rearmed).
+func (l *levels) rearm(i uint32, e *entry, at int64) int64 {
+	idle := e.loc == locIdle
+	if !idle {
+		l.unlink(i, e)
+	}
+	d := l.due(at)
+	h := l.head(d)
+	if idle {
+		l.rearmed(h)
+	}
+	e.at = at
+	l.link(i, e, h)
+	return d
 }
 
 // free removes entry i from its list, if it is in one, and frees it into
@@ -303,9 +324,10 @@ func (l *levels) free(i uint32, e *entry) bool {
 // order (and the CPU's prefetcher runs ahead of it) and the entries,
 // re-armed in that order, stay in it: the list of a tick whose entries
 // came and went is sorted (in O(n) but for those that moved), that of a
-// tick untouched since is only checked. No entry can be due on cur any more, so the tail of its run is
-// freed into its group; and the group's free entries will follow the
-// first entry re-armed (see rearmed), to where the tick's entries go next.
+// tick untouched since is only checked. No entry can be due on cur any
+// more, so the tail of its run is freed into its group; and the group's
+// free entries will follow the first entry re-armed (see rearmed), to
+// where the tick's entries go next.
 func (l *levels) fired(s int64) {
 	if list := l.lists[s]; !slices.IsSorted(list) {
 		l.sortBuf = sortNearly(list, l.sortBuf)
@@ -327,12 +349,6 @@ func (l *levels) rearmed(h uint32) {
 		l.slab.move(l.follow, h)
 		l.follow = noFollow
 	}
-}
-
-// arm links idle entry i for time at into list h, as place(at) returns it.
-func (l *levels) arm(i uint32, e *entry, at int64, h uint32) {
-	e.at = at
-	l.link(i, e, h)
 }
 
 // expire appends to batch, up to its capacity, the entries of the first tick

@@ -44,7 +44,7 @@ const (
 //  2. a free entry of its group: one whose entry was cancelled while due
 //     with the entries the new one will be due with, or the unused tail of
 //     their run (the wheel keeps a group's free entries with the entries
-//     as they are re-armed, see follow), so a new entry takes the place of
+//     as they are re-armed, see levels.rearmed), so a new entry takes the place of
 //     one that fired with the same entries, and a population replaced one
 //     by one stays as placed as a fresh one;
 //  3. a new run at the end of the slab, while the entries reserved in open

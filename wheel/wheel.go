@@ -104,16 +104,12 @@ func (w *Wheel) Add(at time.Duration, data uint64) (Timer, error) {
 	if w.stopped {
 		return 0, ErrStopped
 	}
-	d, h := w.l.place(int64(at))
-	i := w.l.alloc(d, h)
+	i, d := w.l.add(int64(at), data)
 	if i == 0 {
 		return 0, ErrFull
 	}
-	e := w.l.slab.at(i)
-	e.data = data
-	w.l.arm(i, e, int64(at), h)
 	w.armed(d)
-	return w.l.slab.timer(i, e), nil
+	return w.l.slab.timer(i, w.l.slab.at(i)), nil
 }
 
 // Reset re-arms t to fire at time at, whether t is idle (it fired) or still
@@ -159,19 +155,10 @@ func (w *Wheel) resetLocked(t Timer, at time.Duration, setData bool, data uint64
 	if e == nil {
 		return ErrStale
 	}
-	idle := e.loc == locIdle
-	if !idle {
-		w.l.unlink(i, e)
-	}
 	if setData {
 		e.data = data
 	}
-	d, h := w.l.place(int64(at))
-	if idle {
-		w.l.rearmed(h)
-	}
-	w.l.arm(i, e, int64(at), h)
-	w.armed(d)
+	w.armed(w.l.rearm(i, e, int64(at)))
 	return nil
 }
 
