@@ -57,8 +57,11 @@ const (
 	// churnHistory is how many churnEvery of churn the row goes through,
 	// compressed, before it is measured.
 	churnHistory = 10
-	// churnStep is how often the row replaces its share while measured.
-	churnStep = 10 * time.Millisecond
+	// churnStep is how often the row replaces its share while measured:
+	// rarely enough that the replacing goroutine's wake-ups (tens of
+	// microseconds each on a small VM) cost little beside the
+	// replacements.
+	churnStep = 100 * time.Millisecond
 )
 
 // churnWay is the reactor-churn row: startReactor under steady churn, a
@@ -69,7 +72,7 @@ const (
 // some more than once), which leaves the wheel's memory as ten real
 // minutes would (a new instance's phase is uniform over the period
 // whenever it is added), and then keeps replacing at the real rate, n/600
-// a second in steps of 10 ms, through the warm-up and the window. Its
+// a second in steps of 100 ms, through the warm-up and the window. Its
 // ns/beat therefore includes the CPU of the Removes and Adds themselves,
 // as a process under churn pays it; churn-ns/beat is that part: the CPU
 // of the goroutine that replaces (its own thread's, getrusage
