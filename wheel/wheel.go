@@ -10,8 +10,9 @@ import (
 // heartbeats. See the package documentation for the algorithm.
 //
 // Costs, with n entries: Add, Reset and Cancel are O(1) amortised (Add
-// allocates a 128 KiB chunk every 4096 entries, and a list array grows only
-// past the largest it ever was); a fired entry costs O(1) plus at most one
+// allocates a 128 KiB chunk every 4096 entries, a list array grows only
+// past the largest it ever was, and an Add that takes a free entry of
+// another tick scans a bitmap of Slots bits for one); a fired entry costs O(1) plus at most one
 // cascade per level it sits above level 0, none for entries due within
 // Tick*Slots, and a tick of k entries O(k) to check they are in slab
 // order, O(k log k) to sort them when entries came and went; an idle stretch is skipped in one step after an O(Slots/64)
