@@ -2,10 +2,16 @@ package bench
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"syscall"
+	"testing"
 	"time"
 
 	"github.com/beatwheel/beatwheel/internal/beatload"
 	"github.com/beatwheel/beatwheel/internal/measure"
+	"github.com/beatwheel/beatwheel/reactor"
 )
 
 // startReactor keeps beats alive through the whole engine: a
@@ -24,8 +30,8 @@ func startReactor(n int, period time.Duration, m *measure.Meter) (func(), error)
 // startReactorReplaced is startReactor after every instance has been
 // removed and replaced by a new one (instance n+k for instance k, another
 // key): a reactor that has lived through churn. The wheel places an entry
-// when it is added, and a replacement reuses a removed entry's memory, so
-// this row shows what churn does to that placement.
+// when it is added, so this row shows whether a population that was
+// replaced costs what a fresh one costs.
 func startReactorReplaced(n int, period time.Duration, m *measure.Meter) (func(), error) {
 	l, err := beatload.StartReactor(newWheel, beatload.Config{Instances: n, Period: period, Meter: m})
 	if err != nil {
@@ -34,15 +40,175 @@ func startReactorReplaced(n int, period time.Duration, m *measure.Meter) (func()
 	r := l.Reactor()
 	services := beatload.Services(beatload.DefaultServices)
 	for k := range n {
-		old := beatload.Instance(k, services, period)
-		if !r.Remove(old.ServiceName, old.IP, old.Port) {
+		if err := replace(r, services, period, k, n+k); err != nil {
 			l.Stop()
-			return nil, fmt.Errorf("instance %d was not beating", k)
-		}
-		if err := r.Add(beatload.Instance(n+k, services, period)); err != nil {
-			l.Stop()
-			return nil, fmt.Errorf("replacing instance %d: %w", k, err)
+			return nil, err
 		}
 	}
 	return l.Stop, nil
+}
+
+// Steady churn, as the reactor-churn row runs it: a tenth of the instances
+// replaced every minute.
+const (
+	// churnShare is the share of the instances replaced per churnEvery.
+	churnShare = 10 // a tenth
+	churnEvery = time.Minute
+	// churnHistory is how many churnEvery of churn the row goes through,
+	// compressed, before it is measured.
+	churnHistory = 10
+	// churnStep is how often the row replaces its share while measured:
+	// rarely enough that the replacing goroutine's wake-ups (tens of
+	// microseconds each on a small VM) cost little beside the
+	// replacements.
+	churnStep = 100 * time.Millisecond
+)
+
+// churnWay is the reactor-churn row: startReactor under steady churn, a
+// tenth of the instances, picked at random, replaced by new ones (new
+// keys) every minute. Time is compressed before the measurement only: the
+// row first runs ten minutes of that churn back to back (ten rounds of
+// n/10 replacements, about two thirds of the first instances replaced,
+// some more than once), which leaves the wheel's memory as ten real
+// minutes would (a new instance's phase is uniform over the period
+// whenever it is added), and then keeps replacing at the real rate, n/600
+// a second in steps of 100 ms, through the warm-up and the window. Its
+// ns/beat therefore includes the CPU of the Removes and Adds themselves,
+// as a process under churn pays it; churn-ns/beat is that part: the CPU
+// of the goroutine that replaces (its own thread's, getrusage
+// RUSAGE_THREAD; not the GC work its garbage causes) per replacement,
+// times replacements per beat. B/instance includes 4 bytes for the list
+// of live instances it picks from.
+func churnWay() way {
+	var last *churner // the row's churner, once stopped
+	return way{
+		name: "reactor-churn",
+		start: func(n int, period time.Duration, m *measure.Meter) (func(), error) {
+			c, stop, err := startReactorChurn(n, period, m)
+			last = c
+			return stop, err
+		},
+		extra: func(b *testing.B, r result) {
+			if last == nil || last.done == 0 || r.steady.BeatsPerSecond() == 0 {
+				return
+			}
+			perOp := float64(last.cpu) / float64(last.done)
+			b.ReportMetric(perOp*last.perSecond/r.steady.BeatsPerSecond(), "churn-ns/beat")
+		},
+	}
+}
+
+// startReactorChurn starts the reactor-churn row (see churnWay) and
+// returns its churner, which holds its figures once stop has returned.
+func startReactorChurn(n int, period time.Duration, m *measure.Meter) (*churner, func(), error) {
+	l, err := beatload.StartReactor(newWheel, beatload.Config{Instances: n, Period: period, Meter: m})
+	if err != nil {
+		return nil, nil, err
+	}
+	c := &churner{
+		r:         l.Reactor(),
+		services:  beatload.Services(beatload.DefaultServices),
+		period:    period,
+		live:      make([]uint32, n),
+		next:      n,
+		rng:       rand.New(rand.NewPCG(uint64(n), 11)),
+		perSecond: float64(n) / churnShare / churnEvery.Seconds(),
+	}
+	for k := range c.live {
+		c.live[k] = uint32(k)
+	}
+	for range churnHistory {
+		if err := c.replace(n / churnShare); err != nil {
+			l.Stop()
+			return nil, nil, err
+		}
+	}
+	stop, done := make(chan struct{}), make(chan error, 1)
+	go func() { done <- c.run(stop) }()
+	var once sync.Once
+	return c, func() {
+		once.Do(func() {
+			close(stop)
+			<-done // replace cannot fail on a live Reactor with fresh keys
+			l.Stop()
+		})
+	}, nil
+}
+
+// churner replaces random instances of a Reactor with new ones.
+type churner struct {
+	r        *reactor.Reactor
+	services []string
+	period   time.Duration
+	live     []uint32 // the beatload instance numbers beating
+	next     int      // the number of the next new instance
+	rng      *rand.Rand
+	// perSecond is how many instances run replaces a second.
+	perSecond float64
+	// done and cpu are the replacements run made and its thread's CPU
+	// time meanwhile; read them once run has returned.
+	done int
+	cpu  time.Duration
+}
+
+// replace replaces k instances picked at random among those beating.
+func (c *churner) replace(k int) error {
+	for range k {
+		at := c.rng.IntN(len(c.live))
+		if err := replace(c.r, c.services, c.period, int(c.live[at]), c.next); err != nil {
+			return err
+		}
+		c.live[at] = uint32(c.next)
+		c.next++
+	}
+	return nil
+}
+
+// run replaces perSecond instances a second, every churnStep, until stop
+// is closed, on a thread of its own so that its CPU time can be told
+// apart.
+func (c *churner) run(stop <-chan struct{}) error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	t := time.NewTicker(churnStep)
+	defer t.Stop()
+	start, cpu0 := time.Now(), threadCPU()
+	for {
+		select {
+		case <-stop:
+			c.cpu = threadCPU() - cpu0
+			return nil
+		case <-t.C:
+		}
+		due := int(time.Since(start).Seconds() * c.perSecond)
+		if err := c.replace(due - c.done); err != nil {
+			return err
+		}
+		c.done = due
+	}
+}
+
+// rusageThread is getrusage's RUSAGE_THREAD (Linux): the calling thread.
+const rusageThread = 1
+
+// threadCPU returns the CPU time of the calling thread, user plus system,
+// or 0 where getrusage cannot tell it.
+func threadCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(rusageThread, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// replace removes beatload instance old from r and adds instance new.
+func replace(r *reactor.Reactor, services []string, period time.Duration, old, new int) error {
+	b := beatload.Instance(old, services, period)
+	if !r.Remove(b.ServiceName, b.IP, b.Port) {
+		return fmt.Errorf("instance %d was not beating", old)
+	}
+	if err := r.Add(beatload.Instance(new, services, period)); err != nil {
+		return fmt.Errorf("replacing instance %d: %w", old, err)
+	}
+	return nil
 }

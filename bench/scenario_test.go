@@ -49,6 +49,8 @@ func startOn(newSched beatload.NewScheduler) startFunc {
 type way struct {
 	name  string
 	start startFunc
+	// extra, if set, reports metrics of the way's own after a row.
+	extra func(b *testing.B, r result)
 	// drifts is set for a way that re-arms a period after it beat rather
 	// than a period after it was due, so fired/expected falls below 1.
 	drifts bool
@@ -63,6 +65,7 @@ func ways() []way {
 		{name: "goroutine", start: startGoroutines, drifts: true},
 		{name: "reactor", start: startReactor},
 		{name: "reactor-replaced", start: startReactorReplaced},
+		churnWay(),
 	}
 }
 
@@ -175,6 +178,9 @@ func BenchmarkKeepAlive(b *testing.B) {
 						b.Fatal(err)
 					}
 					r.report(b)
+					if w.extra != nil {
+						w.extra(b, r)
+					}
 				})
 			}
 		})

@@ -68,8 +68,10 @@
 // under one scheduler lock. Nothing here allocates per beat: jobs come
 // from a free list, counters are added once per job, and the scheduler's
 // entries are pointer-free. At a million instances a beat costs about 140
-// ns of CPU (about 210 to 250 once every instance has been replaced: the
-// wheel places an entry when it is added) and an instance about 250 bytes
-// in all (BeatInfo, key, map entry, slot, wheel entry; bench/'s reactor and
-// reactor-replaced rows measure both).
+// ns of CPU and an instance about 250 bytes in all (BeatInfo, key, map
+// entry, slot, wheel entry). Churn does not scatter the beats: the wheel
+// gives a new instance's entry the place of a removed one that was due
+// with the same beats (bench/'s reactor, reactor-replaced and
+// reactor-churn rows measure a fresh population, one whose every instance
+// was replaced, and one under steady churn).
 package reactor

@@ -68,20 +68,32 @@
 // (ErrStale) instead of touching the slot's next occupant.
 //
 // Where an entry lives matters as much: a million entries are 32 MB, far
-// beyond the CPU's caches, and one per cache line and page makes every
-// beat a miss. Entries due on one tick, re-armed with one period, fire
-// together for as long as they live, so Add places a new entry beside the
-// entries first due on its tick: each tick keeps a run of reserved slab
-// entries that doubles as the tick's list grows, up to 256 (8 KiB), and
-// the unused tails of these runs never exceed an eighth of the slab. Firing
-// a tick then reads a few runs of memory in order. With a million beats
-// spread by a hash, as the beat engine spreads them, that took the whole
-// engine from 236-244 to 132-149 ns of CPU per beat in alternating runs of
-// bench's reactor row. Placement is decided once, at Add: an entry that
-// reuses a cancelled one sits where that one was, so churn scatters a wheel
-// again. With every one of a million instances removed and replaced
-// (bench's reactor-replaced row) the engine spends 209 to 252 ns per beat,
-// against 134 to 146 fresh.
+// beyond the CPU's caches, and one per cache line makes every beat a miss.
+// Entries due on one tick, re-armed with one period, fire together for as
+// long as they live, so Add places a new entry beside the entries due on
+// its tick, and the wheel fires a tick's entries in memory order:
+//
+//   - A fresh entry comes from a run of slab entries reserved for its
+//     tick, which doubles as the tick's list grows, up to 256 (8 KiB).
+//   - A cancelled entry is kept free in the group of the tick it was due
+//     on (its level-0 slot), and a group's free entries move with the
+//     tick's entries when they are re-armed: they stay with the entries
+//     they fired with. An entry added later for one of those ticks takes
+//     one of them, the place of an entry that fired with the entries it
+//     will fire with, so a population replaced one by one lies as a fresh
+//     one does. When a tick fires, the unused tail of its run joins its
+//     group too.
+//   - Only when its group has no free entry does the slab grow (a new
+//     run), and only while reserved and free entries stay within an
+//     eighth of the slab; past that a new entry takes a free entry of the
+//     nearest group that has one.
+//   - A tick's list is sorted by slab index when it fires, if entries came
+//     and went since it last fired (a check of its order otherwise), and
+//     the entries, re-armed in that order, keep it: firing reads memory in
+//     order, and the CPU's prefetcher runs ahead of it.
+//
+// bench/README.md has the engine's cost per beat fresh, after every entry
+// was replaced and under steady churn, with the command for each.
 //
 // Time is the monotonic clock (time.Since the wheel's start): a wall-clock
 // jump neither fires everything nor stalls the wheel. Config.Manual replaces

@@ -46,18 +46,38 @@ func (l *levels) check() error {
 }
 
 // checkRuns verifies that the open runs' unused entries are free, on no
-// free list, counted by reserved, and within the cap of an eighth of the
-// slab. Test-only: O(entries).
+// free list, counted by reserved, and within the cap of seven
+// sixty-fourths of the slab; and that every free entry is on one group's
+// list, counted by free, with the list's tail and the group bitmap
+// agreeing. Test-only: O(entries).
 func (s *slab) checkRuns(runs []run) error {
 	onFreeList := map[uint32]bool{}
-	for i := s.free; i != 0; i = s.at(i).pos {
-		onFreeList[i] = true
+	free := uint32(0)
+	for g, h := range s.holes {
+		last := uint32(0)
+		for i := h.head; i != 0; i = s.at(i).pos {
+			if e := s.at(i); e.loc != locFree || onFreeList[i] {
+				return fmt.Errorf("free entry %d is in use (loc %d) or listed twice", i, e.loc)
+			}
+			onFreeList[i] = true
+			last = i
+			free++
+		}
+		if last != h.tail {
+			return fmt.Errorf("group %d: list ends at %d, tail says %d", g, last, h.tail)
+		}
+		if got := s.holey[g>>6]>>(g&63)&1 == 1; got != (h.head != 0) {
+			return fmt.Errorf("group %d: bitmap %v, head %d", g, got, h.head)
+		}
+	}
+	if free != s.free {
+		return fmt.Errorf("groups list %d free entries; the slab counts %d", free, s.free)
 	}
 	reserved := uint32(0)
 	for k, r := range runs {
 		for i := r.next; i < r.end; i++ {
 			if e := s.at(i); e.loc != locFree || onFreeList[i] {
-				return fmt.Errorf("run %d: reserved entry %d is in use (loc %d) or on the free list", k, i, e.loc)
+				return fmt.Errorf("run %d: reserved entry %d is in use (loc %d) or on a free list", k, i, e.loc)
 			}
 			reserved++
 		}
@@ -65,8 +85,8 @@ func (s *slab) checkRuns(runs []run) error {
 	if reserved != s.reserved {
 		return fmt.Errorf("runs reserve %d entries; the slab counts %d", reserved, s.reserved)
 	}
-	if s.reserved > s.n/8 {
-		return fmt.Errorf("%d entries reserved, above an eighth of %d", s.reserved, s.n)
+	if s.reserved > s.n/8-s.n/64 {
+		return fmt.Errorf("%d entries reserved, above seven sixty-fourths of %d", s.reserved, s.n)
 	}
 	return nil
 }

@@ -3,11 +3,15 @@ package wheel
 import (
 	"math"
 	"math/bits"
+	"slices"
 	"time"
 )
 
 // never is the tick of "no event at all".
 const never = math.MaxInt64
+
+// noFollow is levels.follow when no free entries are to move.
+const noFollow = math.MaxUint32
 
 // levels holds the slot lists of every level and places entries in them. It
 // is the wheel's pure data structure: no locks, no clock, no goroutine. All
@@ -35,8 +39,12 @@ type levels struct {
 	// entries already there.
 	drained int
 	// runs[d mod len(runs)] is the open slab run of new entries first due
-	// on tick d (see slab.alloc).
-	runs     []run
+	// on tick d, if its key is d (see slab.alloc).
+	runs []run
+	// follow is the group whose free entries move with the next entry
+	// re-armed (see rearmed), or noFollow.
+	follow   uint32
+	sortBuf  []uint32 // sortNearly's scratch space
 	occupied []uint64 // level-0 bitmap: bit s set iff lists[s] has entries
 	upperOcc []uint64 // per upper level k, bit j set iff its slot j is occupied
 	slots    int64    // level-0 slot count
@@ -74,6 +82,8 @@ func newLevels(slots int, tick int64) levels {
 	// entry ever needs an overflow list.
 	nl := 1 + (63-int(b0)+upperBits-1)/upperBits
 	return levels{
+		slab:     newSlab(slots),
+		follow:   noFollow,
 		lists:    make([][]uint32, slots+(nl-1)<<upperBits),
 		runs:     make([]run, min(slots, runKeys)),
 		occupied: make([]uint64, slots/64),
@@ -227,18 +237,11 @@ func (l *levels) nextEvent() int64 {
 		return next
 	}
 	start := (l.cur + 1) & l.mask0
-	words := int64(len(l.occupied))
-	w := start >> 6
-	word := l.occupied[w] &^ (1<<(start&63) - 1)
-	for n := int64(0); n <= words; n++ {
-		if word != 0 {
-			s := w<<6 + int64(bits.TrailingZeros64(word))
-			return min(next, l.cur+1+(s-start)&l.mask0)
-		}
-		w = (w + 1) % words
-		word = l.occupied[w]
+	s := nextSetBit(l.occupied, int(start))
+	if s < 0 {
+		return next
 	}
-	return next
+	return min(next, l.cur+1+(int64(s)-start)&l.mask0)
 }
 
 // tickOf returns the first tick at or after time at (nanoseconds), so an
@@ -258,26 +261,94 @@ func (l *levels) due(at int64) int64 { return max(l.tickOf(at), l.cur+1) }
 // share one. 1024 ticks cover any beat period up to 10 s at the default tick.
 const runKeys = 1024
 
-// place returns the tick d an entry armed now for time at is due on, and
-// the index h of its list, for alloc and arm.
-func (l *levels) place(at int64) (d int64, h uint32) {
-	d = l.due(at)
-	return d, l.head(d)
-}
-
-// alloc returns a new entry due on tick d, list h (see place), beside
-// earlier entries due on the same tick, or 0 when the slab is full. A new
-// run for the tick is as long as the tick's list, rounded up to a power of
-// two: runs double as it fills.
-func (l *levels) alloc(d int64, h uint32) uint32 {
+// add arms a new entry for time at, carrying data, beside the entries due
+// on the same tick (see slab.alloc), and returns its index and the tick it
+// is due on; index 0 when the slab is full. A new run for the tick is as
+// long as the tick's list, rounded up to a power of two: runs double as it
+// fills.
+func (l *levels) add(at int64, data uint64) (uint32, int64) {
+	d := l.due(at)
+	h := l.head(d)
+	r := &l.runs[d&int64(len(l.runs)-1)]
+	if r.key != d {
+		l.slab.close(r, uint32(r.key&l.mask0))
+		r.key = d
+	}
 	want := uint32(1) << bits.Len(uint(len(l.lists[h])))
-	return l.slab.alloc(&l.runs[d&int64(len(l.runs)-1)], want)
+	i := l.slab.alloc(r, d, uint32(d&l.mask0), want)
+	if i == 0 {
+		return 0, d
+	}
+	e := l.slab.at(i)
+	e.at, e.data = at, data
+	l.link(i, e, h)
+	return i, d
 }
 
-// arm links idle entry i for time at into list h, as place(at) returns it.
-func (l *levels) arm(i uint32, e *entry, at int64, h uint32) {
+// rearm arms entry i again, idle (handed out) or pending (it moves), for
+// time at, and returns the tick it is now due on. Re-arming an entry
+// handed out takes the free entries of its tick along (see rearmed).
+func (l *levels) rearm(i uint32, e *entry, at int64) int64 {
+	idle := e.loc == locIdle
+	if !idle {
+		l.unlink(i, e)
+	}
+	d := l.due(at)
+	h := l.head(d)
+	if idle {
+		l.rearmed(h)
+	}
 	e.at = at
 	l.link(i, e, h)
+	return d
+}
+
+// free removes entry i from its list, if it is in one, and frees it into
+// the group of the tick it was due on (see slab), and reports whether it
+// was pending.
+func (l *levels) free(i uint32, e *entry) bool {
+	g := e.loc
+	if int64(g) >= l.slots { // idle, or in an upper level
+		g = uint32(l.tickOf(e.at) & l.mask0)
+	}
+	pending := e.loc != locIdle
+	if pending {
+		l.unlink(i, e)
+	}
+	l.slab.release(i, g)
+	return pending
+}
+
+// fired is called as tick cur starts to be handed out, from list s. The
+// list is put in slab order, if it is not, so that firing reads memory in
+// order (and the CPU's prefetcher runs ahead of it) and the entries,
+// re-armed in that order, stay in it: the list of a tick whose entries
+// came and went is sorted (in O(n) but for those that moved), that of a
+// tick untouched since is only checked. No entry can be due on cur any
+// more, so the tail of its run is freed into its group; and the group's
+// free entries will follow the first entry re-armed (see rearmed), to
+// where the tick's entries go next.
+func (l *levels) fired(s int64) {
+	if list := l.lists[s]; !slices.IsSorted(list) {
+		l.sortBuf = sortNearly(list, l.sortBuf)
+		for p, i := range list {
+			l.slab.at(i).pos = uint32(p)
+		}
+	}
+	if r := &l.runs[l.cur&int64(len(l.runs)-1)]; r.key == l.cur {
+		l.slab.close(r, uint32(s))
+	}
+	l.follow = uint32(s)
+}
+
+// rearmed is called when an entry handed out is armed again, in list h:
+// the free entries of the tick last handed out move to h's group, if h is
+// in level 0, so that they stay with the entries they were due with.
+func (l *levels) rearmed(h uint32) {
+	if l.follow != noFollow && int64(h) < l.slots {
+		l.slab.move(l.follow, h)
+		l.follow = noFollow
+	}
 }
 
 // expire appends to batch, up to its capacity, the entries of the first tick
@@ -292,6 +363,9 @@ func (l *levels) expire(target int64, batch []Expired) (_ []Expired, more bool, 
 	for {
 		s := l.cur & l.mask0
 		if list := l.lists[s]; len(list) > l.drained {
+			if l.drained == 0 {
+				l.fired(s)
+			}
 			n := min(len(list)-l.drained, cap(batch)-len(batch))
 			for _, i := range list[l.drained : l.drained+n] {
 				e := l.slab.at(i)

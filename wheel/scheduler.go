@@ -29,13 +29,11 @@ var (
 type Timer uint64
 
 // Index returns the index of t's entry. Every Scheduler keeps indices dense:
-// from 1 up to a little above the most entries it held at once (a *Wheel
-// reserves entries so that entries due together sit side by side: reserved
-// entries are at most an eighth of the slab, so indices stay within a
-// seventh above the entries held), an index reused only after Cancel freed
-// its entry, and a freed index reused before the index space grows. A consumer can thus keep
-// per-entry state in a slice indexed by it and tell reuses apart by
-// Generation.
+// from 1 up to at most a seventh above the most entries it held at once (a
+// *Wheel reserves and keeps free entries so that entries due together sit
+// side by side, within an eighth of its slab), and an index reused only
+// after Cancel freed its entry. A consumer can thus keep per-entry state in
+// a slice indexed by it and tell reuses apart by Generation.
 func (t Timer) Index() uint32 { return uint32(t) }
 
 // Generation returns the generation of t's entry (see Index).

@@ -10,16 +10,20 @@ import (
 // heartbeats. See the package documentation for the algorithm.
 //
 // Costs, with n entries: Add, Reset and Cancel are O(1) amortised (Add
-// allocates a 128 KiB chunk every 4096 entries, and a list array grows only
-// past the largest it ever was); a fired entry costs O(1) plus at most one
+// allocates a 128 KiB chunk every 4096 entries, a list array grows only
+// past the largest it ever was, and an Add that takes a free entry of
+// another tick scans a bitmap of Slots bits for one); a fired entry costs O(1) plus at most one
 // cascade per level it sits above level 0, none for entries due within
-// Tick*Slots; an idle stretch is skipped in one step after an O(Slots/64)
+// Tick*Slots, and a tick of k entries O(k) to check they are in slab
+// order, O(k log k) to sort them when entries came and went; an idle stretch is skipped in one step after an O(Slots/64)
 // bitmap scan. Memory is 32 bytes per entry in pointer-free chunks that the
-// garbage collector never scans, some of them reserved so that entries due
-// together sit together (see the package documentation): reserved entries
-// are at most an eighth of the slab, so indices stay within a seventh above
-// the entries held. Add 4 bytes per armed entry in the list arrays (up to
-// twice that with their slack), plus 24 bytes per level-0 slot.
+// garbage collector never scans, some of them reserved or kept free so
+// that entries due together sit together (see the package documentation):
+// the slab grows only while reserved and free entries are within an eighth
+// of it, so indices stay within a seventh above the most entries held at
+// once. Add 4 bytes per armed entry in the list arrays (up to twice that
+// with their slack), 24 bytes per level-0 slot, and 8 bytes per 256
+// entries for the free lists.
 //
 // Lateness: an entry never fires before its due time and, when its Handler
 // keeps up and the wheel goroutine gets a CPU, less than one Tick after it
@@ -101,16 +105,12 @@ func (w *Wheel) Add(at time.Duration, data uint64) (Timer, error) {
 	if w.stopped {
 		return 0, ErrStopped
 	}
-	d, h := w.l.place(int64(at))
-	i := w.l.alloc(d, h)
+	i, d := w.l.add(int64(at), data)
 	if i == 0 {
 		return 0, ErrFull
 	}
-	e := w.l.slab.at(i)
-	e.data = data
-	w.l.arm(i, e, int64(at), h)
 	w.armed(d)
-	return w.l.slab.timer(i, e), nil
+	return w.l.slab.timer(i, w.l.slab.at(i)), nil
 }
 
 // Reset re-arms t to fire at time at, whether t is idle (it fired) or still
@@ -156,15 +156,10 @@ func (w *Wheel) resetLocked(t Timer, at time.Duration, setData bool, data uint64
 	if e == nil {
 		return ErrStale
 	}
-	if e.loc != locIdle {
-		w.l.unlink(i, e)
-	}
 	if setData {
 		e.data = data
 	}
-	d, h := w.l.place(int64(at))
-	w.l.arm(i, e, int64(at), h)
-	w.armed(d)
+	w.armed(w.l.rearm(i, e, int64(at)))
 	return nil
 }
 
@@ -182,12 +177,7 @@ func (w *Wheel) Cancel(t Timer) bool {
 	if e == nil {
 		return false
 	}
-	pending := e.loc != locIdle
-	if pending {
-		w.l.unlink(i, e)
-	}
-	w.l.slab.release(i)
-	return pending
+	return w.l.free(i, e)
 }
 
 // Pending returns the number of armed entries.

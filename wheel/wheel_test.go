@@ -305,8 +305,9 @@ func TestTimeNeverGoesBack(t *testing.T) {
 // TestTimerIndicesAreDense: indices run from 1 up; reserved entries are at
 // most an eighth of the slab, so indices stay within a seventh above the
 // entries held (entries all due on one tick, as here, stay within an eighth
-// plus one); a cancelled entry's index is reused under a new
-// generation before the slab grows; the two fields make the Timer.
+// plus one); a cancelled entry's index, beside the entries due with it, is
+// reused under a new generation before the slab grows; the two fields make
+// the Timer.
 func TestTimerIndicesAreDense(t *testing.T) {
 	w, _ := manual(t, Config{})
 	var timers []Timer

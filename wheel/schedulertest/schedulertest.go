@@ -281,33 +281,38 @@ func (c Config) testConcurrentUse(t *testing.T) {
 }
 
 // testTimerIndicesAreDense: wheel.Timer's index contract: indices from 1,
-// within a seventh above the entries held (a *Wheel's reserved entries are
-// at most an eighth of its slab), and a freed index reused under
-// a new generation before the index space grows.
+// within a seventh above the most entries held at once however entries
+// come and go (a *Wheel's reserved and free entries are within an eighth
+// of its slab), and an index reused only under a new generation.
 func (c Config) testTimerIndicesAreDense(t *testing.T) {
+	const held = 50
 	s := c.start(t, func([]wheel.Expired) {})
+	rng := rand.New(rand.NewPCG(5, 6))
+	gens := map[uint32]uint32{}
 	var timers []wheel.Timer
-	top := uint32(0)
-	for i := range 50 {
-		tm, err := s.Add(s.Now()+time.Hour, uint64(i))
+	add := func() {
+		// Spread over many ticks and levels, so that entries have few
+		// neighbours due with them.
+		tm, err := s.Add(s.Now()+time.Hour+time.Duration(rng.IntN(1000))*c.Tick, 0)
 		require.NoError(t, err)
-		assert.Positive(t, tm.Index())
-		top = max(top, tm.Index())
+		require.Positive(t, tm.Index())
+		require.LessOrEqual(t, tm.Index(), uint32(held+held/7+1), "index above a seventh over %d held", held)
+		if g, ok := gens[tm.Index()]; ok {
+			require.NotEqual(t, g, tm.Generation(), "index %d reused under its old generation", tm.Index())
+		}
+		gens[tm.Index()] = tm.Generation()
 		timers = append(timers, tm)
 	}
-	assert.LessOrEqual(t, top, uint32(50+50/7+1))
-	require.True(t, s.Cancel(timers[7]))
-	// Entries reserved already (at most an eighth of the slab, so a
-	// seventh of those in use) may come first; then the freed index must come back.
-	for range 50/7 + 2 {
-		tm, err := s.Add(s.Now()+time.Hour, 0)
-		require.NoError(t, err)
-		if tm.Index() == timers[7].Index() {
-			assert.NotEqual(t, timers[7].Generation(), tm.Generation())
-			return
-		}
+	for range held {
+		add()
 	}
-	t.Fatal("a freed index was not reused")
+	for range 20 * held {
+		k := rng.IntN(len(timers))
+		require.True(t, s.Cancel(timers[k]))
+		timers[k] = timers[len(timers)-1]
+		timers = timers[:len(timers)-1]
+		add()
+	}
 }
 
 func (c Config) testResetDataReplacesData(t *testing.T) {
