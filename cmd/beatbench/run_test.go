@@ -99,7 +99,7 @@ func checkWindow(t *testing.T, rep *report.Report, n int) {
 	assert.Equal(t, n, w.Added)
 	assert.Equal(t, b.OK, rep.Lateness.Count, "lateness covers every delivered beat")
 	// Expected follows the period the instances beat at: n per period.
-	period := rep.Config.Period
+	period := rep.BeatPeriod()
 	assert.InEpsilon(t, float64(n)*w.Length.Seconds()/period.Seconds(), b.Expected, 1e-6)
 	assert.InEpsilon(t, float64(b.OK)/w.Length.Seconds(), b.PerSecond, 1e-9)
 	assert.InEpsilon(t, 100*float64(b.OK)/b.Expected, b.DeliveredPct, 1e-9)
@@ -119,6 +119,8 @@ func runShort(t *testing.T, transport, scheduler string) {
 	assert.Regexp(t, `(?m)^\s+1(\.\d)?s\s+\d+\s+\d+`, s, "a progress line after a second")
 	assert.Contains(t, s, "Window: the steady")
 	checkWindow(t, rep, 1000)
+	assert.Equal(t, cfg.period, rep.Window.Period, "the embedded server asks for -period")
+	assert.NotContains(t, s, "the server asks for beats every")
 	assert.Positive(t, rep.Cost.CPUPerBeat)
 	assert.Regexp(t, `(?m)^Lateness(\s+\S+){5}$`, s)
 	assert.Regexp(t, `(?m)^Beats\s+\d+\s+\d+\s+\d+\s+0\s+[0-9.]+%\s+\d+$`, s)
@@ -281,4 +283,45 @@ func TestRunAgainstServer(t *testing.T) {
 	assert.Equal(t, cap.m.Beats(), st.stats.OK, "the Meter counted each accepted beat once")
 	assert.GreaterOrEqual(t, c.Beats, rep.Beats.OK)
 	assert.LessOrEqual(t, c.Beats, mostBeats(n, took, cfg.period))
+}
+
+// TestRunServerPeriod: a server asking for another period than -period
+// (its clientBeatInterval) sets the period the instances beat at, as the
+// Nacos client lets it; beatbench says so and counts expected beats, the
+// warm-up and the server's beats in that period. With the old count from
+// -period, a server asking for 200ms against -period 400ms would show about
+// 200 % delivered and send more than mostBeats at 400ms allows; one asking
+// for 400ms against 200ms would show about 50 % and fail Expected.
+func TestRunServerPeriod(t *testing.T) {
+	const n = 300
+	tests := []struct {
+		name           string
+		period, server time.Duration
+	}{
+		{"server slower", 200 * time.Millisecond, 400 * time.Millisecond},
+		{"server faster", 400 * time.Millisecond, 200 * time.Millisecond},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, err := nacostest.Start(nacostest.Config{ClientBeatInterval: tc.server})
+			require.NoError(t, err)
+			defer srv.Close()
+			cfg := testConfig("nacos", "wheel")
+			cfg.instances, cfg.servers, cfg.keep = n, []string{srv.Addr()}, true
+			cfg.period, cfg.duration = tc.period, 2*time.Second
+			require.NoError(t, cfg.validate())
+			rep, out, _, took := runCaptured(t, cfg)
+			assert.Contains(t, out, "the server asks for beats every "+tc.server.String()+" (clientBeatInterval), not -period "+tc.period.String())
+			assert.Contains(t, out, "Period: the server asked for beats every "+tc.server.String())
+			assert.Equal(t, tc.period, rep.Config.Period, "the report keeps the -period asked for")
+			assert.Equal(t, tc.server, rep.Window.Period)
+			assert.Equal(t, tc.server, rep.BeatPeriod())
+			assert.Empty(t, rep.Problems)
+			checkWindow(t, rep, n)
+			assert.GreaterOrEqual(t, rep.Window.Warmup-rep.Window.Add, tc.server, "a warm-up of the period in effect")
+			c := srv.Counters()
+			assert.Equal(t, n, c.Healthy)
+			assert.LessOrEqual(t, c.Beats, mostBeats(n, took, tc.server))
+		})
+	}
 }
