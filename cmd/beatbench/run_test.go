@@ -95,7 +95,7 @@ func mostBeats(n int, d, period time.Duration) uint64 {
 // checkWindow checks what a report says of its steady window against
 // itself: delivered beats are those the Meter counted in it, each with its
 // lateness; the rate and percentage are theirs; and no more were delivered
-// than one per instance and period, give or take one at each edge.
+// than the instances could send by the window's end.
 func checkWindow(t *testing.T, rep *report.Report, n int) {
 	t.Helper()
 	w, b := rep.Window, rep.Beats
@@ -108,12 +108,14 @@ func checkWindow(t *testing.T, rep *report.Report, n int) {
 	assert.InEpsilon(t, float64(n)*w.Length.Seconds()/period.Seconds(), b.Expected, 1e-6)
 	assert.InEpsilon(t, float64(b.OK)/w.Length.Seconds(), b.PerSecond, 1e-9)
 	assert.InEpsilon(t, 100*float64(b.OK)/b.Expected, b.DeliveredPct, 1e-9)
-	// Some beats got through even on a busy machine; a beat counted twice,
-	// an instance beating twice a period or Expected counted from too long
-	// a period would go past the edges' slack.
+	// Some beats got through even on a busy machine. A beat is counted
+	// when answered, so a backlog a busy machine built before the window
+	// may land in it: the window can hold more than n beats a period, but
+	// never more than the instances could send from the start to its end.
+	// A beat counted twice or an instance beating twice a period would
+	// cross that for the whole run (mostBeats in the callers).
 	assert.Positive(t, b.OK)
-	edges := 100 * (w.Length + 2*period).Seconds() / w.Length.Seconds()
-	assert.LessOrEqual(t, b.DeliveredPct, edges, "at most one beat per instance and period, and one at each edge")
+	assert.LessOrEqual(t, b.OK, mostBeats(n, w.Warmup+w.Length, period), "no more than sent by the window's end")
 }
 
 func runShort(t *testing.T, transport, scheduler string) {
