@@ -15,7 +15,7 @@ import (
 // the end, before it stopped.
 func (r *runState) report(last measure.Sample, end status, interrupted bool) *report.Report {
 	cfg := r.cfg
-	st := measure.Between(r.steady, last, cfg.beating(), cfg.period)
+	st := measure.Between(r.steady, last, cfg.beating(), cfg.beatPeriod())
 	host, _ := os.Hostname()
 	rep := &report.Report{
 		Config:      configReport(cfg),
@@ -29,6 +29,7 @@ func (r *runState) report(last measure.Sample, end status, interrupted bool) *re
 			Added:    end.added,
 			Warmup:   r.steady.At.Sub(r.start),
 			Length:   st.Elapsed,
+			Period:   cfg.beatPeriod(),
 		},
 		Beats:    report.Beats{Expected: st.Expected, Sent: st.Beats, OK: st.Beats},
 		Lateness: report.Latency(st.Lateness.Summary()),

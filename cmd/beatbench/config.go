@@ -19,7 +19,11 @@ import (
 type config struct {
 	instances int           // the instance space; this run keeps shard.size(instances) of it alive
 	services  int           // services the instances are spread over
-	period    time.Duration // between two beats of an instance
+	period    time.Duration // between two beats of an instance: -period
+	// inEffect is the period the instances beat at when the server asks
+	// for another (its clientBeatInterval, which the reactor adopts); 0:
+	// period. Set by run once the load has started.
+	inEffect  time.Duration
 	duration  time.Duration // of the run, after adding
 	ramp      float64       // registrations per second; 0: as fast as the server takes them
 	tick      time.Duration // scheduler resolution
@@ -260,4 +264,13 @@ func transportUsage() string {
 		sb.WriteString("\n  " + t.name + ": " + t.about)
 	}
 	return sb.String()
+}
+
+// beatPeriod is the period the instances beat at: the server's interval
+// when it asked for another than -period, else -period.
+func (c config) beatPeriod() time.Duration {
+	if c.inEffect > 0 {
+		return c.inEffect
+	}
+	return c.period
 }

@@ -41,6 +41,21 @@
 // transport that sends nothing; none runs the beats straight on the
 // scheduler. The last two measure the engine's own cost.
 //
+// The period in effect is the server's: like a Nacos client, the reactor
+// adopts the clientBeatInterval each beat's answer carries (a real Nacos
+// answers its clientBeatInterval switch, 5s unless changed; beatbench
+// serve its -beat-interval; the embedded server -period). Before adding
+// the instances, run sends one beat and reads it: when the server asks
+// for another period than -period, the instances are built with the
+// server's, the run says so on its second line and in the summary
+// ("Period: the server asked for beats every 5s ..."), and the expected
+// beats, the warm-up and the two-period judgement count in it, so that
+// delivered measures beats lost, not a period the server overrode. The
+// JSON report keeps -period in config.period_ns and the period in effect
+// in window.period_ns. A server whose interval is below -tick is an
+// error; one that changes its interval during the run is reported as a
+// problem (the expected beats stay counted at the first).
+//
 // The first beats are spread over one period. The summary covers the
 // steady window: from one period after the last instance was added to the
 // end, -duration after it was added; both edges are timers from that

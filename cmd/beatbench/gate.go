@@ -46,7 +46,7 @@ func gate(rep *report.Report, min float64) error {
 		return nil
 	}
 	if rep.Window.Short {
-		return &belowError{min: min, short: true, length: rep.Window.Length, period: rep.Config.Period}
+		return &belowError{min: min, short: true, length: rep.Window.Length, period: rep.BeatPeriod()}
 	}
 	if rep.Beats.DeliveredPct >= min {
 		return nil

@@ -50,6 +50,9 @@ type status struct {
 	server *nacostest.Counters
 	// problems says what went wrong, or "".
 	problems string
+	// period is the period the instances beat at, when the server's
+	// answers set another than -period; 0 otherwise.
+	period time.Duration
 }
 
 // transportChoice is one -transport choice: how beats are kept and sent.

@@ -38,6 +38,7 @@ type nacosLoad struct {
 	instance func(k int) *reactor.BeatInfo
 
 	n         int64
+	period    time.Duration // the server's interval when not -period; 0 otherwise
 	added     atomic.Int64
 	addedAt   atomic.Int64 // Unix ns; 0 until every instance is added
 	allDone   chan struct{}
@@ -78,19 +79,33 @@ func startNacos(ctx context.Context, sched beatload.NewScheduler, cfg config, m 
 	l.obs = newObserver(client)
 	lc := loadConfig(cfg, m)
 	lc.Transport = l.obs
-	if l.r, err = beatload.NewReactor(sched, lc); err != nil {
-		l.Stop()
-		return nil, err
-	}
 	// One registration first, so that an unreachable server or a wrong
-	// password is one clear error, not N.
+	// password is one clear error, not N; then one beat, whose answer
+	// says the period the server wants.
 	services := beatload.Services(cfg.services)
-	l.instance = func(k int) *reactor.BeatInfo { return beatload.Instance(lc.Instance(k), services, cfg.period) }
-	first := l.instance(0)
+	first := beatload.Instance(lc.Instance(0), services, cfg.period)
 	l.next.Store(1)
 	if err := client.Register(ctx, first); err != nil {
 		l.Stop()
 		return nil, fmt.Errorf("registering at %s: %w", strings.Join(servers, ","), hint(err))
+	}
+	if lc.Period, err = serverPeriod(ctx, client, first); err != nil {
+		l.Stop()
+		return nil, fmt.Errorf("beating at %s: %w", strings.Join(servers, ","), hint(err))
+	}
+	if lc.Period < cfg.tick {
+		l.Stop()
+		return nil, fmt.Errorf("the server at %s asks for beats every %v (clientBeatInterval), shorter than -tick %v", strings.Join(servers, ","), lc.Period, cfg.tick)
+	}
+	if lc.Period != cfg.period {
+		l.period = lc.Period
+		first = beatload.Instance(lc.Instance(0), services, lc.Period)
+	}
+	l.obs.period = lc.Period
+	l.instance = func(k int) *reactor.BeatInfo { return beatload.Instance(lc.Instance(k), services, lc.Period) }
+	if l.r, err = beatload.NewReactor(sched, lc); err != nil {
+		l.Stop()
+		return nil, err
 	}
 	if err := l.r.Add(first); err != nil {
 		l.Stop()
@@ -122,6 +137,30 @@ func startNacos(ctx context.Context, sched beatload.NewScheduler, cfg config, m 
 		}()
 	}
 	return l, nil
+}
+
+// serverPeriod sends b one full beat and returns the period its instances
+// will beat at: the answer's clientBeatInterval within the reactor's range
+// (as the reactor adopts it), or b.Period when the answer has none. The
+// reactor adopts the server's interval from every answer, as a Nacos client
+// does, so a load that counted on b.Period would expect beats the server
+// never asked for.
+func serverPeriod(ctx context.Context, client *transport.Client, b *reactor.BeatInfo) (time.Duration, error) {
+	var res [1]reactor.BeatResult
+	client.SendBeats(ctx, []reactor.Beat{{Info: b}}, res[:])
+	switch {
+	case res[0].Err != nil:
+		return 0, res[0].Err
+	case res[0].ClientBeatInterval <= 0:
+		return b.Period, nil
+	}
+	return adopted(res[0].ClientBeatInterval), nil
+}
+
+// adopted is the period the reactor adopts from a server's
+// clientBeatInterval, for a load whose reactor serverPeriod configured.
+func adopted(interval time.Duration) time.Duration {
+	return min(max(interval, reactor.MinPeriod), reactor.MaxPeriod).Truncate(time.Microsecond)
 }
 
 // register registers b and adds it to the reactor. A failed registration
@@ -162,7 +201,7 @@ func hint(err error) error {
 }
 
 func (l *nacosLoad) status() status {
-	st := status{added: int(l.added.Load()), regFailed: l.regFailed.Load()}
+	st := status{added: int(l.added.Load()), regFailed: l.regFailed.Load(), period: l.period}
 	if ns := l.addedAt.Load(); ns != 0 {
 		st.addedAt = time.Unix(0, ns)
 	}
@@ -177,6 +216,12 @@ func (l *nacosLoad) status() status {
 	}
 	if p := l.firstErr.Load(); p != nil {
 		st.problems = fmt.Sprintf("%d registrations failed, the first: %v", st.regFailed, *p)
+	}
+	if l.obs != nil {
+		if d := l.obs.changed(); d > 0 {
+			st.problems = strings.TrimPrefix(st.problems+"; ", "; ") + fmt.Sprintf(
+				"the server asked for beats every %v during the run, not %v as at the start: expected beats are counted at %v", d, l.obs.period, l.obs.period)
+		}
 	}
 	return st
 }

@@ -16,12 +16,19 @@ import (
 // what the reactor's Stats cannot show second by second: the duration of
 // each batch (into a histogram that can be diffed between two samples) and
 // the beats answered with an HTTP error status (which the reactor counts
-// as transport failures). It adds two clock reads and a pass over the
-// results per batch, nothing per accepted beat.
+// as transport failures), and it notes an answer whose clientBeatInterval
+// would change the period the load beats at (one answer per batch). It
+// adds two clock reads and a pass over the results per batch, nothing per
+// accepted beat.
 type observer struct {
 	reactor.Transport
 	send *measure.Histogram
 	http atomic.Uint64
+	// period is the period the load counts on; 0: no check. Set before
+	// the first SendBeats.
+	period time.Duration
+	// other is the first other period an answer set, in ns; 0: none.
+	other atomic.Int64
 }
 
 func newObserver(t reactor.Transport) *observer {
@@ -38,9 +45,17 @@ func (o *observer) SendBeats(ctx context.Context, beats []reactor.Beat, results 
 		o.send.Record(uint64(uintptr(unsafe.Pointer(&beats[0]))>>7), took)
 	}
 	var n uint64
+	check := o.period > 0 // one answer per batch: the interval is the server's, not the instance's
 	for i := range results {
-		if results[i].Err != nil && isHTTPStatus(results[i].Err) {
+		res := &results[i]
+		if res.Err != nil && isHTTPStatus(res.Err) {
 			n++
+		}
+		if check && res.Err == nil && res.ClientBeatInterval > 0 {
+			check = false
+			if p := adopted(res.ClientBeatInterval); p != o.period {
+				o.other.CompareAndSwap(0, int64(p))
+			}
 		}
 	}
 	if n > 0 {
@@ -59,3 +74,7 @@ func (o *observer) fill(st *status) {
 	st.http = o.http.Load()
 	st.send = o.send.Snapshot()
 }
+
+// changed returns the first period other than o.period that an answer set,
+// or 0.
+func (o *observer) changed() time.Duration { return time.Duration(o.other.Load()) }

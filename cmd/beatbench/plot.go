@@ -62,7 +62,7 @@ func plot(c plotConfig, out io.Writer) error {
 
 // writeHTML writes rep as an HTML page to path, atomically.
 func writeHTML(path string, rep *report.Report) error {
-	title := fmt.Sprintf("beatbench: %d instances, period %v, transport %s, %s", rep.Instances(), rep.Config.Period,
+	title := fmt.Sprintf("beatbench: %d instances, period %v, transport %s, %s", rep.Instances(), rep.BeatPeriod(),
 		rep.Config.Transport, rep.Start.Format("2006-01-02 15:04:05 MST"))
 	err := report.WriteAtomic(path, func(w io.Writer) error {
 		return page.Write(w, title, page.Run{Name: "Summary", Report: rep})

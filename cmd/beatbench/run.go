@@ -21,7 +21,7 @@ const interval = time.Second
 //
 // The window's edges are timers set from when the last instance was
 // really added, not progress ticks: the steady window starts a period
-// after that, and the run ends cfg.duration after it.
+// (the one in effect: the server may ask for another) after that, and the run ends cfg.duration after it.
 func run(ctx context.Context, cfg config, out io.Writer) (*report.Report, error) {
 	p := &printer{w: out}
 	p.header(cfg)
@@ -34,6 +34,10 @@ func run(ctx context.Context, cfg config, out io.Writer) (*report.Report, error)
 		return nil, err
 	}
 	defer ld.Stop()
+	if pe := ld.status().period; pe > 0 && pe != cfg.period {
+		cfg.inEffect = pe
+		p.printf("the server asks for beats every %v (clientBeatInterval), not -period %v: the instances beat every %v, as a Nacos client does; expected beats and the warm-up count in it\n", pe, cfg.period, pe)
+	}
 
 	r := &runState{cfg: cfg, load: ld, start: start, heapBefore: heapBefore, view: newProgress(p, cfg)}
 	r.first = m.Sample()
@@ -50,7 +54,7 @@ loop:
 		case <-added:
 			added = nil
 			now, st := m.Sample(), ld.status()
-			warmIn, endIn := planWindow(st.addedAt, time.Now(), cfg.period, cfg.duration)
+			warmIn, endIn := planWindow(st.addedAt, time.Now(), cfg.beatPeriod(), cfg.duration)
 			warm, end = time.After(warmIn), time.After(endIn)
 			r.allAdded(now, st)
 		case v := <-r.perInstanceC:
@@ -143,7 +147,7 @@ func (r *runState) tickWith(now measure.Sample, st status) {
 		elapsed:   now.At.Sub(r.first.At),
 		added:     st.added,
 		instances: r.cfg.beating(),
-		stats:     measure.Between(r.prev, now, r.cfg.beating(), r.cfg.period),
+		stats:     measure.Between(r.prev, now, r.cfg.beating(), r.cfg.beatPeriod()),
 		rss:       measure.RSS(),
 	}
 	secs := t.stats.Elapsed.Seconds()

@@ -12,7 +12,7 @@ func (r *Report) Derive() {
 	b := &r.Beats
 	f := &b.Failed
 	f.Total = f.NotFound + f.Code + f.HTTP + f.Timeout + f.Transport
-	r.Window.Short = r.Window.Short || r.Window.Length < 2*r.Config.Period
+	r.Window.Short = r.Window.Short || r.Window.Length < 2*r.BeatPeriod()
 	c := &r.Cost
 	st := measure.Stats{Elapsed: r.Window.Length, Beats: b.OK, Expected: b.Expected, CPU: c.CPU, Allocs: c.Allocs}
 	b.DeliveredPct = 100 * st.FiredPerExpected()

@@ -23,7 +23,10 @@
 //	               report so far
 //	window         what the figures cover: the steady window starts a
 //	               period after the last instance was added; short when it
-//	               spans less than two periods (Window)
+//	               spans less than two periods; period_ns, the period the
+//	               instances beat at, is the server's clientBeatInterval
+//	               when it asked for another than config.period_ns (absent
+//	               in older reports: config.period_ns) (Window)
 //	beats          expected, sent, ok, light, failed by kind (not_found,
 //	               code, http, timeout, transport), delivered_pct,
 //	               per_second, over the window (Beats)

@@ -13,7 +13,7 @@ var ErrMismatch = errors.New("reports do not match")
 // Merge adds up reports of distinct shards of one run into one report, as
 // the package comment says, and derives it. The reports must agree on the
 // instance space (Config's Instances, Services, Period, Namespace and
-// Transport) and on the shard count, and must not cover a shard twice; the
+// Transport), on the period the instances beat at and on the shard count, and must not cover a shard twice; the
 // merged Config is the first report's. Merging a subset of the shards is
 // allowed: the result says which shards it covers.
 func Merge(reports ...*Report) (*Report, error) {
@@ -22,7 +22,7 @@ func Merge(reports ...*Report) (*Report, error) {
 	}
 	first := reports[0]
 	m := &Report{Config: first.Config, Start: first.Start, End: first.End,
-		Window: Window{AllAdded: true, Steady: true}}
+		Window: Window{AllAdded: true, Steady: true, Period: first.Window.Period}}
 	for i, r := range reports {
 		if err := sameRun(first, r); err != nil {
 			return nil, fmt.Errorf("%w: report %d: %w", ErrMismatch, i+1, err)
@@ -55,6 +55,8 @@ func sameRun(a, r *Report) error {
 		return fmt.Errorf("%d services, the first report %d", rc.Services, ac.Services)
 	case ac.Period != rc.Period:
 		return fmt.Errorf("period %v, the first report %v", rc.Period, ac.Period)
+	case a.BeatPeriod() != r.BeatPeriod():
+		return fmt.Errorf("beating every %v (the server's interval), the first report every %v", r.BeatPeriod(), a.BeatPeriod())
 	case ac.Namespace != rc.Namespace:
 		return fmt.Errorf("namespace %q, the first report %q", rc.Namespace, ac.Namespace)
 	case ac.Transport != rc.Transport:

@@ -104,7 +104,9 @@ type Config struct {
 	Instances int `json:"instances"`
 	// Services is the number of services the instances are spread over.
 	Services int `json:"services"`
-	// Period is the beat period of every instance.
+	// Period is the -period asked for. The instances beat at the period
+	// in effect, Report.BeatPeriod: the server's clientBeatInterval when
+	// it asks for another.
 	Period time.Duration `json:"period_ns"`
 	// Duration is how long the run was to last after adding.
 	Duration time.Duration `json:"duration_ns"`
@@ -165,6 +167,12 @@ type Window struct {
 	Warmup time.Duration `json:"warmup_ns"`
 	// Length is the window's length. Merge: the longest.
 	Length time.Duration `json:"length_ns"`
+	// Period is the period the instances beat at: Config.Period unless
+	// the server's answers (clientBeatInterval) set another, which the
+	// reactor adopts as a Nacos client does. Expected beats, the warm-up
+	// and Short count in it. 0 in reports written before it was recorded:
+	// Config.Period then. Merge: the shards' (they must agree).
+	Period time.Duration `json:"period_ns,omitempty"`
 	// Short says the window is shorter than two periods, too short to
 	// judge delivery by: a beat due in it may leave just after it, and
 	// one period's edges weigh as much as the rest. -min-delivered
@@ -175,7 +183,8 @@ type Window struct {
 
 // Beats counts the beats of a window.
 type Beats struct {
-	// Expected is the beats due in the window: instances * length / period.
+	// Expected is the beats due in the window: instances * length / the
+	// period in effect (BeatPeriod).
 	Expected float64 `json:"expected"`
 	// Sent is the beats handed to the transport. With -transport none it
 	// equals OK: every fired beat counts as sent and accepted.
@@ -285,4 +294,13 @@ func (r *Report) Instances() int {
 		n += s.Instances
 	}
 	return n
+}
+
+// BeatPeriod is the period the instances beat at: Window.Period, or
+// Config.Period when the report does not record it.
+func (r *Report) BeatPeriod() time.Duration {
+	if r.Window.Period > 0 {
+		return r.Window.Period
+	}
+	return r.Config.Period
 }

@@ -129,6 +129,7 @@ func TestMergeMismatch(t *testing.T) {
 		{"instances", func(r *Report) { r.Config.Instances = 5 }, "5 instances, the first report 3000"},
 		{"services", func(r *Report) { r.Config.Services = 5 }, "5 services"},
 		{"period", func(r *Report) { r.Config.Period = time.Second }, "period 1s, the first report 5s"},
+		{"period in effect", func(r *Report) { r.Window.Period = time.Second }, "beating every 1s (the server's interval), the first report every 5s"},
 		{"namespace", func(r *Report) { r.Config.Namespace = "dev" }, `namespace "dev"`},
 		{"transport", func(r *Report) { r.Config.Transport = "noop" }, "transport noop"},
 		{"schema", func(r *Report) { r.Schema = 3 }, "schema 3, want 2"},
@@ -207,6 +208,24 @@ func TestWriteText(t *testing.T) {
 		}
 	}
 	assert.Error(t, WriteText(failWriter{}, m))
+	assert.NotContains(t, s, "Period:", "the period asked for is the one in effect")
+}
+
+// TestWriteTextPeriodInEffect: a run whose server asked for another period
+// than -period says so, and counts its short window in the period in effect.
+func TestWriteTextPeriodInEffect(t *testing.T) {
+	r := shardReport(0, 1, 3000, 6000, 5900, 5950)
+	r.Config.Period = time.Second
+	r.Window.Period, r.Window.Length = 5*time.Second, 9*time.Second
+	r.Derive()
+	assert.Equal(t, 5*time.Second, r.BeatPeriod())
+	assert.True(t, r.Window.Short, "9s is under two of the 5s periods in effect")
+	var buf bytes.Buffer
+	require.NoError(t, WriteText(&buf, r))
+	assert.Contains(t, buf.String(), "Period: the server asked for beats every 5s (clientBeatInterval), not -period 1s")
+	assert.Contains(t, buf.String(), "Window shorter than two periods (10s)")
+	r.Window.Period = 0
+	assert.Equal(t, time.Second, r.BeatPeriod(), "a report without it: -period")
 }
 
 func TestFormat(t *testing.T) {
@@ -234,19 +253,22 @@ func (failWriter) Write([]byte) (int, error) { return 0, os.ErrClosed }
 
 func TestDeriveShort(t *testing.T) {
 	tests := []struct {
-		name   string
-		length time.Duration
-		was    bool
-		want   bool
+		name     string
+		length   time.Duration
+		inEffect time.Duration // Window.Period
+		was      bool
+		want     bool
 	}{
-		{"two periods", 10 * time.Second, false, false},
-		{"under two periods", 10*time.Second - 1, false, true},
-		{"nothing", 0, false, true},
-		{"kept from a merge", time.Minute, true, true},
+		{"two periods", 10 * time.Second, 0, false, false},
+		{"under two periods", 10*time.Second - 1, 0, false, true},
+		{"nothing", 0, 0, false, true},
+		{"kept from a merge", time.Minute, 0, true, true},
+		{"two of the server's periods", 2 * time.Second, time.Second, false, false},
+		{"under two of the server's periods", 15 * time.Second, 10 * time.Second, false, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := Report{Config: Config{Period: 5 * time.Second}, Window: Window{Length: tc.length, Short: tc.was}}
+			r := Report{Config: Config{Period: 5 * time.Second}, Window: Window{Length: tc.length, Short: tc.was, Period: tc.inEffect}}
 			r.Derive()
 			assert.Equal(t, tc.want, r.Window.Short)
 		})

@@ -68,8 +68,11 @@ func (t *table) intro(r *Report) {
 	default:
 		t.printf("Window: the %s since every instance was added (too short to leave out a period of warm-up)\n", length)
 	}
+	if p := r.BeatPeriod(); p != c.Period {
+		t.printf("Period: the server asked for beats every %v (clientBeatInterval), not -period %v: the instances beat every %v, and expected beats are counted at it\n", p, c.Period, p)
+	}
 	if w.Short {
-		t.printf("Window shorter than two periods (%v): too short to judge delivery by; run longer\n", 2*c.Period)
+		t.printf("Window shorter than two periods (%v): too short to judge delivery by; run longer\n", 2*r.BeatPeriod())
 	}
 	t.printf("\n")
 }
