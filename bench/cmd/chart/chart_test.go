@@ -14,11 +14,17 @@ import (
 	"gonum.org/v1/plot/vg"
 )
 
-func TestParseBench(t *testing.T) {
+// sample parses testdata/keepalive.txt at n instances.
+func sample(t *testing.T, n int) (data, error) {
+	t.Helper()
 	f, err := os.Open("testdata/keepalive.txt")
 	require.NoError(t, err)
 	defer f.Close()
-	d, err := parseBench(f, 1_000_000)
+	return parseBench(f, n)
+}
+
+func TestParseBench(t *testing.T) {
+	d, err := sample(t, 1_000_000)
 	require.NoError(t, err)
 
 	assert.Equal(t, "AMD EPYC, GOMAXPROCS 2", d.machine)
@@ -34,28 +40,22 @@ func TestParseBench(t *testing.T) {
 
 func TestIncomplete(t *testing.T) {
 	tests := []struct {
-		name, input string
-		n           int
+		name string
+		n    int
 	}{
-		{"no row at that size", "testdata/keepalive.txt", 100_000},
-		{"a way missing", "testdata/keepalive.txt", 10_000},
+		{"no row at that size", 100_000},
+		{"a way missing", 10_000},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, err := os.Open(tt.input)
-			require.NoError(t, err)
-			defer f.Close()
-			_, err = parseBench(f, tt.n)
+			_, err := sample(t, tt.n)
 			require.ErrorIs(t, err, errIncomplete)
 		})
 	}
 }
 
 func TestCSVRoundTrip(t *testing.T) {
-	f, err := os.Open("testdata/keepalive.txt")
-	require.NoError(t, err)
-	defer f.Close()
-	d, err := parseBench(f, 1_000_000)
+	d, err := sample(t, 1_000_000)
 	require.NoError(t, err)
 	d.command, d.date = "go test -bench KeepAlive", "2026-11-25"
 
