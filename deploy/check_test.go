@@ -112,8 +112,12 @@ func (m manifests) check() error {
 		}
 		errs = append(errs, resourcesSet(j.name, j.c)...)
 		errs = append(errs, noPlaintextSecrets(j.name, j.c)...)
-		if ps := j.job.Spec.Template.Spec.SecurityContext; ps == nil || ps.RunAsNonRoot == nil || !*ps.RunAsNonRoot {
+		ps := j.job.Spec.Template.Spec.SecurityContext
+		switch {
+		case ps == nil || ps.RunAsNonRoot == nil || !*ps.RunAsNonRoot:
 			fail("%s: pod does not set runAsNonRoot", j.name)
+		case ps.RunAsUser == nil || *ps.RunAsUser != m.user || ps.FSGroup == nil || *ps.FSGroup != m.user:
+			fail("%s: pod's runAsUser and fsGroup are not the image's USER %d, which owns what it writes to the volume", j.name, m.user)
 		}
 	}
 	return errors.Join(errs...)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -20,6 +21,7 @@ type manifests struct {
 	merge  *batchv1.Job                  // the Job that merges their reports
 	pvc    *corev1.PersistentVolumeClaim // the volume they share
 	entry  []string                      // the image's ENTRYPOINT
+	user   int64                         // the image's USER, a numeric uid
 }
 
 // Names of the objects, as the manifests and the README use them.
@@ -38,6 +40,7 @@ var docSeparator = regexp.MustCompile(`(?m)^---[ \t]*$`)
 // a Secret here would put a password in the repository.
 func loadManifests(dockerfile string, files ...string) (manifests, error) {
 	var m manifests
+	var err error
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
@@ -60,8 +63,7 @@ func loadManifests(dockerfile string, files ...string) (manifests, error) {
 	case m.pvc == nil:
 		return m, fmt.Errorf("no PersistentVolumeClaim %s", pvcName)
 	}
-	entry, err := entrypoint(dockerfile)
-	m.entry = entry
+	m.entry, m.user, err = image(dockerfile)
 	return m, err
 }
 
@@ -118,25 +120,36 @@ func stripComments(doc string) string {
 	return b.String()
 }
 
-// entrypoint returns the exec-form ENTRYPOINT of the Dockerfile's last
-// stage.
-func entrypoint(dockerfile string) ([]string, error) {
+// image returns the exec-form ENTRYPOINT and the numeric USER of the
+// Dockerfile's last stage.
+func image(dockerfile string) (entry []string, user int64, err error) {
 	data, err := os.ReadFile(dockerfile)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	var entry []string
+	user = -1
 	for line := range bytes.Lines(data) {
-		rest, ok := bytes.CutPrefix(bytes.TrimSpace(line), []byte("ENTRYPOINT "))
-		if !ok {
-			continue
+		line = bytes.TrimSpace(line)
+		if bytes.HasPrefix(line, []byte("FROM ")) {
+			entry, user = nil, -1 // a new stage
 		}
-		if err := json.Unmarshal(rest, &entry); err != nil {
-			return nil, fmt.Errorf("%s: ENTRYPOINT is not in exec form: %w", dockerfile, err)
+		if rest, ok := bytes.CutPrefix(line, []byte("ENTRYPOINT ")); ok {
+			if err := json.Unmarshal(rest, &entry); err != nil {
+				return nil, 0, fmt.Errorf("%s: ENTRYPOINT is not in exec form: %w", dockerfile, err)
+			}
+		}
+		if rest, ok := bytes.CutPrefix(line, []byte("USER ")); ok {
+			uid, _, _ := strings.Cut(string(rest), ":")
+			if user, err = strconv.ParseInt(uid, 10, 64); err != nil {
+				return nil, 0, fmt.Errorf("%s: USER %s is not a numeric uid: %w", dockerfile, rest, err)
+			}
 		}
 	}
-	if entry == nil {
-		return nil, fmt.Errorf("%s: no ENTRYPOINT", dockerfile)
+	switch {
+	case entry == nil:
+		return nil, 0, fmt.Errorf("%s: no ENTRYPOINT in the last stage", dockerfile)
+	case user < 0:
+		return nil, 0, fmt.Errorf("%s: no USER in the last stage", dockerfile)
 	}
-	return entry, nil
+	return entry, user, nil
 }

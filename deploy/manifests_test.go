@@ -36,6 +36,7 @@ func TestManifests(t *testing.T) {
 	report, _ := flagValue(m.shards.Spec.Template.Spec.Containers[0].Args, "json")
 	assert.Equal(t, "/reports/shard-$(JOB_COMPLETION_INDEX).json", report)
 	assert.Equal(t, []string{"/beatbench"}, m.entry)
+	assert.Equal(t, int64(65532), m.user) // distroless's nonroot
 }
 
 // TestCheckCatches breaks the manifests one way at a time and checks that
@@ -127,6 +128,12 @@ func TestCheckCatches(t *testing.T) {
 			a := shardArgs(m)
 			*a = append(*a, "-password", "nacos")
 		}, "-password on the command line"},
+		{"another user", func(m manifests) {
+			m.shards.Spec.Template.Spec.SecurityContext.RunAsUser = ptr.To[int64](1000)
+		}, "shards: pod's runAsUser and fsGroup are not the image's USER 65532"},
+		{"no fsGroup", func(m manifests) {
+			m.merge.Spec.Template.Spec.SecurityContext.FSGroup = nil
+		}, "merge: pod's runAsUser and fsGroup"},
 		{"root", func(m manifests) {
 			m.merge.Spec.Template.Spec.SecurityContext.RunAsNonRoot = ptr.To(false)
 		}, "merge: pod does not set runAsNonRoot"},
