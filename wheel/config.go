@@ -37,13 +37,15 @@ type Config struct {
 	// fires no earlier than its due time and, on an unloaded machine, less
 	// than one Tick after it. Default DefaultTick; at least MinTick.
 	//
-	// Every tick with an entry due wakes the wheel's goroutine, which on a
-	// small VM costs about 60 µs of CPU whatever it then does: 6 ms a
-	// second at the default tick. With a million entries that is noise;
-	// with ten thousand beats every 5 s it is most of the cost. A coarser
-	// Tick (100 ms, 1 s) cuts the wake-ups tenfold or more, for a lateness
-	// of up to one Tick: the reactor with ten thousand no-op beats spent
-	// 4.3 and 19 times less CPU per beat (beatbench -tick).
+	// Every tick with an entry due wakes the wheel's goroutine, and a
+	// wake-up costs a fixed amount of CPU whatever it then does, so the
+	// cost per second grows with 1/Tick, not with the entries. With a
+	// million entries that is noise; with ten thousand beats every 5 s it
+	// is most of the cost. A coarser Tick (100 ms, 1 s) cuts the wake-ups
+	// tenfold or more, for a lateness of up to one Tick. bench/README.md
+	// has what a wake-up costs (BenchmarkWakeup) and the reactor's CPU per
+	// beat at ten thousand instances with each tick (beatbench -tick),
+	// with the commands that measure them.
 	Tick time.Duration
 	// Slots is the number of level-0 slots, a power of two from MinSlots to
 	// MaxSlots. Level 0 spans Tick*Slots; entries due within that span never
