@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"sort"
 	"sync"
@@ -34,6 +35,10 @@ type counting struct {
 	failTimeout, failOther atomic.Uint64
 	// ... and by the transport's error types.
 	status, response, tooLarge, conn atomic.Uint64
+	// cut counts the beats and registrations that failed with a timeout
+	// or a connection error: what kills a pipelined session, failing the
+	// beats in flight on it whatever the server answered them.
+	cut atomic.Uint64
 
 	// rateOf, when set, is read at each Register call: the rate the
 	// Reactor's re-registrations are held to then.
@@ -63,6 +68,7 @@ func (c *counting) SendBeats(ctx context.Context, beats []reactor.Beat, results 
 	var texts []string
 	for i, r := range results[:len(beats)] {
 		if r.Err != nil {
+			c.countCut(r.Err)
 			if reactorTimeout(r.Err) {
 				c.failTimeout.Add(1)
 			} else {
@@ -106,6 +112,13 @@ func (c *counting) SendBeats(ctx context.Context, beats []reactor.Beat, results 
 	}
 }
 
+// countCut counts err in cut if it is a timeout or a connection error.
+func (c *counting) countCut(err error) {
+	if reactorTimeout(err) || errors.Is(err, transport.ErrConnection) {
+		c.cut.Add(1)
+	}
+}
+
 // reactorTimeout mirrors how the Reactor counts a failure as a timeout.
 func reactorTimeout(err error) bool {
 	var ne net.Error
@@ -138,6 +151,7 @@ func (c *counting) Register(ctx context.Context, b *reactor.BeatInfo) error {
 		c.mu.Unlock()
 	}
 	if err != nil {
+		c.countCut(err)
 		var se *transport.StatusError
 		var re *transport.ResponseError
 		c.mu.Lock()
@@ -171,6 +185,26 @@ func (c *counting) registerErrors() struct{ status, response, conn, other int } 
 	return c.registerErrs
 }
 
+// failures is a copy of the decorator's failure counts, beats and
+// registrations together: 500s, malformed answers, and timeouts or
+// connection errors (cut).
+type failures struct{ status, response, cut uint64 }
+
+// tally returns the failures counted so far.
+func (c *counting) tally() failures {
+	re := c.registerErrors()
+	return failures{
+		status:   c.status.Load() + uint64(re.status),
+		response: c.response.Load() + uint64(re.response),
+		cut:      c.cut.Load(),
+	}
+}
+
+// sub returns the failures counted since earlier.
+func (f failures) sub(earlier failures) failures {
+	return failures{f.status - earlier.status, f.response - earlier.response, f.cut - earlier.cut}
+}
+
 // staleSince returns how many of infos have had no beat accepted (CodeOK)
 // after t. It needs track set.
 func (c *counting) staleSince(infos []*reactor.BeatInfo, t time.Time) int {
@@ -183,6 +217,41 @@ func (c *counting) staleSince(infos []*reactor.BeatInfo, t time.Time) int {
 		}
 	}
 	return stale
+}
+
+// waitAccepted waits until every instance of the stack has had a beat
+// accepted after t, or until t + bound + lag, where lag is the most the
+// Reactor saw a beat leave late plus the longest send (read as it waits:
+// a busy machine's lag). It returns how many are still stale and the
+// bound it gave them.
+func (st *stack) waitAccepted(t time.Time, bound time.Duration) (int, time.Duration) {
+	for {
+		stale := st.dec.staleSince(st.infos, t)
+		s := st.r.Stats()
+		limit := bound + s.Lateness.Max + s.SendLatency.Max
+		if stale == 0 || time.Since(t) > limit {
+			return stale, limit
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// quantile is a quantile read from a Histogram: somewhere in (low, high].
+type quantile struct{ low, high time.Duration }
+
+// quantileBetween returns the q-quantile of the observations recorded
+// between two readings of the same Histogram, to its bucket.
+func quantileBetween(from, to reactor.Histogram, q float64) quantile {
+	n := to.Count - from.Count
+	want := uint64(math.Ceil(q * float64(n)))
+	low := time.Duration(0)
+	for i, b := range to.Buckets {
+		if b.Count-from.Buckets[i].Count >= want {
+			return quantile{low, b.UpperBound}
+		}
+		low = b.UpperBound
+	}
+	return quantile{low, time.Duration(math.MaxInt64)}
 }
 
 // registrations returns the Register calls logged so far (rateOf set), in
