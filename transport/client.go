@@ -114,24 +114,28 @@ func (c *Client) SendBeats(ctx context.Context, beats []reactor.Beat, results []
 	if len(beats) == 0 {
 		return
 	}
-	if c.closed.Load() {
-		failAll(results, ErrClosed)
-		return
-	}
-	if err := ctx.Err(); err != nil {
-		failAll(results, err)
-		return
-	}
-	token, err := c.token(ctx)
+	token, err := c.ready(ctx)
 	if err != nil {
 		failAll(results, err)
 		return
 	}
 	if c.cfg.Mode == ModePipeline {
-		c.sendPipelined(ctx, beats, results, token)
+		c.sendPipelined(ctx, kindBeat, beats, results, token)
 		return
 	}
 	c.sendHostClient(ctx, beats, results, token)
+}
+
+// ready returns the token to send, or why nothing can be sent: the client
+// is closed, ctx is done, or the login failed.
+func (c *Client) ready(ctx context.Context) (string, error) {
+	if c.closed.Load() {
+		return "", ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	return c.token(ctx)
 }
 
 func failAll(results []reactor.BeatResult, err error) {
@@ -227,24 +231,21 @@ func (c *Client) do(ctx context.Context, srv int, req *fasthttp.Request, resp *f
 // reactor.ErrPort, reactor.ErrServiceName, …. On a connection error it
 // tries the next server once.
 func (c *Client) Register(ctx context.Context, b *reactor.BeatInfo) error {
-	return c.instanceCall(ctx, "register", fasthttp.MethodPost, b)
+	return c.instanceCall(ctx, kindRegister, b)
 }
 
 // Deregister removes the instance b describes:
 // DELETE {ContextPath}/v1/ns/instance. It checks b as Register does. On a
 // connection error it tries the next server once.
 func (c *Client) Deregister(ctx context.Context, b *reactor.BeatInfo) error {
-	return c.instanceCall(ctx, "deregister", fasthttp.MethodDelete, b)
+	return c.instanceCall(ctx, kindDeregister, b)
 }
 
-func (c *Client) instanceCall(ctx context.Context, op, method string, b *reactor.BeatInfo) error {
+func (c *Client) instanceCall(ctx context.Context, k reqKind, b *reactor.BeatInfo) error {
 	if err := b.Validate(); err != nil {
 		return err
 	}
-	if c.closed.Load() {
-		return ErrClosed
-	}
-	token, err := c.token(ctx)
+	token, err := c.ready(ctx)
 	if err != nil {
 		return err
 	}
@@ -255,36 +256,41 @@ func (c *Client) instanceCall(ctx context.Context, op, method string, b *reactor
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		c.fillInstanceRequest(req, e, srv, method, b, token)
+		c.fillInstanceRequest(req, e, srv, k, b, token)
 		if err := c.do(ctx, srv, req, resp); err != nil {
-			err = c.exchangeError(op, srv, err)
+			err = c.exchangeError(k.op(), srv, err)
 			if attempt == 0 && len(c.hcs) > 1 && errors.Is(err, ErrConnection) {
 				srv = (srv + 1) % len(c.hcs) // whether or not the client failed over
 				continue
 			}
 			return err
 		}
-		if resp.StatusCode() != fasthttp.StatusOK {
-			return newStatusError(resp.StatusCode(), resp.Body())
-		}
-		if string(resp.Body()) != "ok" {
-			return newResponseError(resp.Body(), errors.New(`want "ok"`))
-		}
-		return nil
+		return instanceAnswer(resp.StatusCode(), resp.Body())
 	}
 }
 
-func (c *Client) fillInstanceRequest(req *fasthttp.Request, e *encoder, srv int, method string, b *reactor.BeatInfo, token string) {
+// errNotOK is why an answer to a registration that is not "ok" fails.
+var errNotOK = errors.New(`want "ok"`)
+
+// instanceAnswer is the error of a registration's or deregistration's
+// answer: nil for 200 "ok".
+func instanceAnswer(status int, body []byte) error {
+	if status != fasthttp.StatusOK {
+		return newStatusError(status, body)
+	}
+	if string(body) != "ok" {
+		return newResponseError(body, errNotOK)
+	}
+	return nil
+}
+
+func (c *Client) fillInstanceRequest(req *fasthttp.Request, e *encoder, srv int, k reqKind, b *reactor.BeatInfo, token string) {
 	req.Reset()
 	e.uri = append(e.uri[:0], c.prefix[srv]...)
 	e.uri = append(e.uri, instancePath...)
-	params := deregisterQuery
-	if method == fasthttp.MethodPost {
-		params = registerQuery
-	}
-	e.uri = e.appendQuery(e.uri, params, b, c.cfg.Namespace, token)
+	e.uri = e.appendQuery(e.uri, k.params(), b, c.cfg.Namespace, token)
 	req.SetRequestURIBytes(e.uri)
-	req.Header.SetMethod(method)
+	req.Header.SetMethod(k.method())
 	c.setNacosHeaders(req, e)
 }
 

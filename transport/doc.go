@@ -26,6 +26,11 @@
 // connection and dials the next one ahead. Client.Stats counts it.
 //
 // Register, Deregister and the Nacos login always use the HostClient.
+// RegisterAll and DeregisterAll take a population at once: in ModePipeline
+// they travel pipelined over the beats' connections, as beats do
+// (registrations are idempotent too), bounded by MaxInflightPerConn and the
+// server's per-connection limit; in ModeHostClient they call Register or
+// Deregister for each.
 //
 // With Config.Username set the client logs in as the Java client's
 // SecurityProxy does and refreshes its token in the background before it

@@ -157,6 +157,21 @@ func (e *encoder) appendBeatWire(dst []byte, c *Client, host string, bt reactor.
 	return append(dst, e.body...)
 }
 
+// appendInstanceWire appends a whole HTTP/1.1 registration (k is
+// kindRegister) or deregistration (kindDeregister) of b, as the pipeline
+// writes it: the query of the hostclient path, the headers of a beat.
+func (e *encoder) appendInstanceWire(dst []byte, c *Client, host string, k reqKind, b *reactor.BeatInfo, token string, reqID uint64) []byte {
+	h := e.headFor(c, host)
+	dst = append(dst, k.method()...)
+	dst = append(dst, ' ')
+	dst = append(dst, c.cfg.ContextPath...)
+	dst = append(dst, instancePath...)
+	dst = e.appendQuery(dst, k.params(), b, c.cfg.Namespace, token)
+	dst = append(dst, h.hdrs...)
+	dst = appendRequestID(dst, &c.reqIDPrefix, reqID)
+	return append(dst, "\r\nContent-Length: 0\r\n\r\n"...)
+}
+
 // appendQuery appends the query of a request: "?", namespaceId unless ns
 // is empty, the instance's params, accessToken unless token is empty.
 func (e *encoder) appendQuery(dst []byte, params []param, b *reactor.BeatInfo, ns, token string) []byte {

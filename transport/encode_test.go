@@ -3,6 +3,7 @@ package transport
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"io"
@@ -137,6 +138,16 @@ func sendBeat(info *reactor.BeatInfo, light bool) func(*Client) error {
 	}
 }
 
+// instancesOne makes a call that registers or deregisters (call is
+// RegisterAll or DeregisterAll) info alone.
+func instancesOne(call func(*Client, context.Context, []*reactor.BeatInfo, []error), info *reactor.BeatInfo) func(*Client) error {
+	return func(c *Client) error {
+		errs := make([]error, 1)
+		call(c, bg(), []*reactor.BeatInfo{info}, errs)
+		return errs[0]
+	}
+}
+
 // readRequest parses raw with net/http, as a server would, and returns
 // the request with its query and form values.
 func readRequest(t *testing.T, br *bufio.Reader) (req *http.Request, query, form url.Values) {
@@ -227,6 +238,12 @@ func TestWireValues(t *testing.T) {
 			metadata: wantMetadata},
 		{name: "deregister", call: deregister, reply: "ok", method: "DELETE", path: instancePath,
 			query: with(identity, "ephemeral", "true"), form: url.Values{}},
+		{name: "register pipeline", mode: ModePipeline, token: wireToken,
+			call: instancesOne((*Client).RegisterAll, wireInfo()), reply: "ok", method: "POST", path: instancePath,
+			query: with(registered, "accessToken", wireToken), form: url.Values{}, metadata: wantMetadata},
+		{name: "deregister pipeline", mode: ModePipeline, call: instancesOne((*Client).DeregisterAll, wireInfo()),
+			reply: "ok", method: "DELETE", path: instancePath, query: with(identity, "ephemeral", "true"),
+			form: url.Values{}},
 		{name: "deregister token", token: wireToken, call: deregister, reply: "ok", method: "DELETE",
 			path: instancePath, query: with(identity, "ephemeral", "true", "accessToken", wireToken),
 			form: url.Values{}},
@@ -310,6 +327,10 @@ func TestEncodeAllocs(t *testing.T) {
 		buf = e.appendBeatWire(buf[:0], c, "a:1", bt, "T", 1)
 		assert.Zero(t, testing.AllocsPerRun(100, func() { buf = e.appendBeatWire(buf[:0], c, "a:1", bt, "T", 2) }))
 	}
+	for _, k := range []reqKind{kindRegister, kindDeregister} {
+		buf = e.appendInstanceWire(buf[:0], c, "a:1", k, info, "T", 1)
+		assert.Zero(t, testing.AllocsPerRun(100, func() { buf = e.appendInstanceWire(buf[:0], c, "a:1", k, info, "T", 2) }))
+	}
 	for _, q := range [][]param{beatQuery, registerQuery, deregisterQuery} {
 		buf = e.appendQuery(buf[:0], q, info, "dev", "T")
 		assert.Zero(t, testing.AllocsPerRun(100, func() { buf = e.appendQuery(buf[:0], q, info, "dev", "T") }))
@@ -332,6 +353,8 @@ func TestGolden(t *testing.T) {
 		{"beat_light", ModePipeline, sendBeat(info, true), okBeat},
 		{"register", ModeHostClient, func(c *Client) error { return c.Register(bg(), info) }, "ok"},
 		{"deregister", ModeHostClient, func(c *Client) error { return c.Deregister(bg(), info) }, "ok"},
+		{"register_pipeline", ModePipeline, instancesOne((*Client).RegisterAll, info), "ok"},
+		{"deregister_pipeline", ModePipeline, instancesOne((*Client).DeregisterAll, info), "ok"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -62,6 +62,10 @@ import (
 // got no answer at all, a segment moves once and fails the second time.
 // Dialling happens in a goroutine of its own, outside p.mu: batches queue
 // their segments on the pconn meanwhile, and Close cancels the dial.
+//
+// Registrations and deregistrations (RegisterAll, DeregisterAll) travel
+// the same way: a batch has one kind of request, which the writer encodes
+// and the reader parses by. Below, "beat" means any request of a batch.
 
 const (
 	minSegment  = 32       // beats per segment before a batch uses another connection
@@ -78,6 +82,7 @@ var (
 )
 
 type batch struct {
+	kind    reqKind // what every request of the batch is
 	ctx     context.Context
 	done    <-chan struct{}
 	beats   []reactor.Beat
@@ -132,19 +137,21 @@ type entry struct {
 	retried bool
 }
 
-func (c *Client) sendPipelined(ctx context.Context, beats []reactor.Beat, results []reactor.BeatResult, token string) {
+// sendPipelined sends a request of kind k for each of beats (for
+// registrations, only their Info counts) and waits for every answer.
+func (c *Client) sendPipelined(ctx context.Context, k reqKind, beats []reactor.Beat, results []reactor.BeatResult, token string) {
 	b := c.batches.Get().(*batch)
-	b.ctx, b.done, b.beats, b.results, b.token = ctx, ctx.Done(), beats, results, token
+	b.kind, b.ctx, b.done, b.beats, b.results, b.token = k, ctx, ctx.Done(), beats, results, token
 	n := len(beats)
 	b.left.Store(int32(n))
 	pcs := c.pipes[c.cur.Load()]
-	k := (n + minSegment - 1) / minSegment
-	if k > len(pcs) {
-		k = len(pcs)
+	segs := (n + minSegment - 1) / minSegment
+	if segs > len(pcs) {
+		segs = len(pcs)
 	}
 	first := int(c.rr.Add(1))
-	for j := 0; j < k; j++ {
-		pcs[(first+j)%len(pcs)].submit(segment{b: b, lo: j * n / k, hi: (j + 1) * n / k})
+	for j := 0; j < segs; j++ {
+		pcs[(first+j)%len(pcs)].submit(segment{b: b, lo: j * n / segs, hi: (j + 1) * n / segs})
 	}
 	<-b.wake
 	b.ctx, b.done, b.beats, b.results, b.token = nil, nil, nil, nil, ""
@@ -595,6 +602,7 @@ func (s *session) stopWriter(rest []segment, full bool) {
 // from there on are neither written nor failed unless st is segWritten.
 func (s *session) writeSegment(w *writeState, seg segment) (at int, st segStatus) {
 	b := seg.b
+	kind := b.kind // read before an entry is in flight, as beat below
 	c := s.p.c
 	// One atomic add reserves the segment's request ids: beat i gets
 	// last-(hi-1-i). Ids stay unique and, on this connection, increasing;
@@ -640,7 +648,11 @@ func (s *session) writeSegment(w *writeState, seg segment) (at int, st segStatus
 		if s.n.Add(1) == 1 {
 			s.conn.SetReadDeadline(time.Now().Add(c.cfg.ReadTimeout))
 		}
-		w.buf = w.e.appendBeatWire(w.buf, c, s.p.addr, beat, token, last-uint64(seg.hi-1-i))
+		if kind == kindBeat {
+			w.buf = w.e.appendBeatWire(w.buf, c, s.p.addr, beat, token, last-uint64(seg.hi-1-i))
+		} else {
+			w.buf = w.e.appendInstanceWire(w.buf, c, s.p.addr, kind, beat.Info, token, last-uint64(seg.hi-1-i))
+		}
 		w.written++
 		if len(w.buf) >= flushAt && !s.flush(&w.buf) {
 			return i + 1, segDead
@@ -778,7 +790,12 @@ func (s *session) readOne(r *readState) (dead bool) {
 		r.held, r.holding = en, true
 		return true
 	}
-	res := parseBeatResponse(&r.parser, resp.StatusCode(), resp.Body())
+	var res reactor.BeatResult
+	if en.b.kind == kindBeat {
+		res = parseBeatResponse(&r.parser, resp.StatusCode(), resp.Body())
+	} else {
+		res.Err = instanceAnswer(resp.StatusCode(), resp.Body())
+	}
 	closing := resp.ConnectionClose()
 	r.answered++
 	if r.answered == 1 {

@@ -25,7 +25,8 @@ type connPlan struct {
 }
 
 // planServer serves connection k (from 0) by plans[k], and every later
-// one by answering every request.
+// one by answering every request: okBeat to a beat, "ok" to a
+// registration or deregistration (each connection carries one kind).
 func planServer(t *testing.T, plans ...connPlan) (*rawServer, *atomic.Int32) {
 	var conns atomic.Int32
 	rs := newRawServer(t, func(conn net.Conn) {
@@ -36,16 +37,20 @@ func planServer(t *testing.T, plans ...connPlan) (*rawServer, *atomic.Int32) {
 		}
 		br := bufio.NewReader(conn)
 		var req fasthttp.Request
+		reply := okBeat
 		for n := 0; plan.read < 0 || n < plan.read; n++ {
 			if err := req.Read(br); err != nil {
 				return
 			}
-			if plan.read < 0 && writeAnswer(conn, okBeat) != nil {
+			if !req.Header.IsPut() {
+				reply = "ok"
+			}
+			if plan.read < 0 && writeAnswer(conn, reply) != nil {
 				return
 			}
 		}
 		for range plan.answer {
-			_ = writeAnswer(conn, okBeat)
+			_ = writeAnswer(conn, reply)
 		}
 		if plan.reset {
 			conn.(*net.TCPConn).SetLinger(0)
