@@ -11,13 +11,24 @@ import (
 // expired is the scheduler's Handler. For each due beat it re-arms the
 // entry at the next point of the instance's schedule after now (its due
 // time plus a whole number of periods: a stall moves no phase and sends no
-// catch-up beat) and packs the beat into a job for the senders, unless it
-// is too late (Config.SkipLate) and the instance's last beat was not
-// skipped too. It reads only the entry's slot, never the BeatInfo but for
+// catch-up beat) and packs the beat into a job for the senders, unless a
+// stall made it too late (Config.SkipLate) and the instance's last beat
+// was not skipped too. It reads only the entry's slot, never the BeatInfo but for
 // a beat too late, and allocates nothing. A full queue blocks it, which
 // delays later beats (back-pressure) but loses none.
 func (r *Reactor) expired(batch []wheel.Expired) {
 	now := r.sched.Now()
+	// A stall: the Handler is handed a beat later than any beat may be
+	// without a skip, and was not called for as long. Back-pressure (a dispatch that waited for the
+	// senders) happens inside a call, so it makes no gap between calls,
+	// and the beats it delays are sent late, never skipped. The beats a
+	// stall delayed were due before it ended, and may come over several
+	// calls as the scheduler catches up.
+	if len(batch) > 0 && now-batch[0].Due > r.skipFloor && now-time.Duration(r.lastCall.Load()) > r.skipFloor {
+		r.stallEnd.Store(int64(now)) // late, and not for waiting on the senders
+	}
+	stallEnd := time.Duration(r.stallEnd.Load())
+	defer func() { r.lastCall.Store(int64(r.sched.Now())) }()
 	j := r.getJob()
 	a := r.getRearm()
 	timers, ats, errs := &a.timers, &a.ats, &a.errs
@@ -59,7 +70,7 @@ func (r *Reactor) expired(batch []wheel.Expired) {
 			}
 			late := now - e.Due
 			r.stats.lateness.Record(uint64(e.Timer.Index()), late)
-			if r.tooLate(behind[i], dataPeriod(e.Data)) && r.mark(b, flagSkipped) {
+			if e.Due < stallEnd && r.tooLate(behind[i], dataPeriod(e.Data)) && r.mark(b, flagSkipped) {
 				skipped++
 				continue
 			}

@@ -81,11 +81,16 @@ type Config struct {
 	// the map to grow. Default 0: grow as needed.
 	SizeHint int
 	// SkipLate is how late, as a fraction of the instance's period, the
-	// scheduler may hand out a beat for it to be sent. A later one (after
-	// a GC, VM or container pause, or an overloaded scheduler) is skipped
-	// and counted in Stats.Skipped; the instance beats next at its next
-	// phase point, so after a stall of any length every instance beats
-	// once per period, as spread out as before. Lateness counts from the
+	// scheduler may hand out a beat after a stall for it to be sent. A
+	// stall is a spell in which the scheduler did not run at all (a GC,
+	// VM or container pause, SIGSTOP): a later beat handed out as it
+	// catches up is skipped and counted in Stats.Skipped; the instance
+	// beats next at its next phase point, so after a stall of any length
+	// every instance beats once per period, as spread out as before.
+	// Lateness that the Reactor's own back-pressure causes (senders that
+	// cannot keep up, so the scheduler waits for them) is no stall: those
+	// beats are sent late, never skipped, so an overloaded process sends
+	// every beat it can rather than shedding them. Lateness counts from the
 	// latest point of the instance's schedule, and the limit is never
 	// below 100 ms (a busy machine's jitter is no stall) nor two ticks of
 	// a scheduler that reports its tick (Tick()), so the tick's own

@@ -247,3 +247,59 @@ func TestAdoptKeepsThePhase(t *testing.T) {
 		assert.Equal(t, step.want, h.r.stats.lateness.Count(), "beats handed out by %v", step.at)
 	}
 }
+
+// TestBackPressureSkipsNothing: beats that are late because the senders
+// could not keep up (the Handler waited for them, so the scheduler fell
+// behind with no stall) are all sent, late; only a stall's beats are
+// skipped. An overloaded process must not shed beats it can still send.
+func TestBackPressureSkipsNothing(t *testing.T) {
+	const (
+		n      = 1000
+		step   = 10 * time.Millisecond
+		last   = 90 * time.Millisecond // under the 100 ms skip floor: no stall
+		first  = time.Second
+		behind = 3 * time.Second // far beyond SkipLate's 250 ms at 5 s
+	)
+	h := newHarness(t, Config{Senders: 1, BatchSize: 1})
+	var dues []time.Duration
+	for j := range n {
+		b := instance(1, j)
+		require.NoError(t, h.r.Add(b))
+		dues = append(dues, firstDue(b))
+	}
+	dueBy := func(at time.Duration) (k uint64) {
+		for _, d := range dues {
+			if d <= at {
+				k++
+			}
+		}
+		return k
+	}
+	for at := step; at <= first-last; at += step {
+		h.advance(at, dueBy(at))
+	}
+	require.Greater(t, dueBy(first)-dueBy(first-last), uint64(2), "enough beats to fill the queue")
+	// The next Advance hands out the beats due by `first`: the sender
+	// blocks on the first, the queue fills, and the Handler waits.
+	for len(h.f.sendsStarted) > 0 {
+		<-h.f.sendsStarted // the warm-up's sends: the next one counts
+	}
+	h.f.block = make(chan struct{})
+	firstDone := make(chan error, 1)
+	go func() { firstDone <- h.w.Advance(first) }()
+	<-h.f.sendsStarted
+	// Meanwhile time goes on: the next Advance finds every beat due since
+	// late by up to `behind`, with no gap between the Handler's calls.
+	nextDone := make(chan error, 1)
+	go func() { nextDone <- h.w.Advance(first + behind) }()
+	require.Eventually(t, func() bool { return h.w.Now() == first+behind }, 10*time.Second, time.Millisecond)
+	close(h.f.block)
+	require.NoError(t, <-firstDone)
+	require.NoError(t, <-nextDone)
+	want := dueBy(first + behind)
+	h.waitSent(want)
+	st := h.r.Stats()
+	assert.Zero(t, st.Skipped, "back-pressure is no stall")
+	assert.Equal(t, want, st.Sent)
+	assert.Greater(t, st.Lateness.Max, time.Duration(DefaultSkipLate*float64(5*time.Second)), "the beats were late beyond SkipLate")
+}

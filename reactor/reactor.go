@@ -39,6 +39,11 @@ type Reactor struct {
 	// skipFloor is the lateness below which no beat is skipped: 100 ms or
 	// two scheduler ticks (see Config.SkipLate).
 	skipFloor time.Duration
+	// lastCall is when the Handler last returned, and stallEnd when it
+	// was last called after a stall (scheduler time, ns): after a spell
+	// longer than skipFloor without a call. Only beats due before
+	// stallEnd, the stall's own, may be skipped (see expired).
+	lastCall, stallEnd atomic.Int64
 	// marked counts the markBits set on instances: while it is zero every
 	// instance is healthy and the senders read no BeatInfo's flags.
 	marked atomic.Int64
