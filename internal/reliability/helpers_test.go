@@ -134,16 +134,19 @@ type registration struct {
 }
 
 func (c *counting) Register(ctx context.Context, b *reactor.BeatInfo) error {
+	// The start and the rate are read together under mu, so calls that
+	// start one after another read them in that order: the rate, which
+	// only rises between cuts, never seems to fall between two starts.
+	c.mu.Lock()
 	at := time.Now()
 	var perSecond float64
 	if c.rateOf != nil {
 		perSecond = c.rateOf()
 	}
 	if !c.forgetRegisters {
-		c.mu.Lock()
 		c.registerAt = append(c.registerAt, at)
-		c.mu.Unlock()
 	}
+	c.mu.Unlock()
 	err := c.next.Register(ctx, b)
 	if c.rateOf != nil {
 		c.mu.Lock()
