@@ -83,7 +83,9 @@ const (
 	// registers it again), whatever the server's light-beat permission.
 	flagNotFound
 	// flagFailing: its last beat got no answer, or a code other than
-	// 10200 and 20404.
+	// 10200 and 20404. Its beats are full too: a server that did not
+	// answer may have restarted and forgotten it, and a full beat
+	// registers it again where a light one would only learn that.
 	flagFailing
 	// flagSkipped: the Handler skipped its last beat as too late; the next
 	// one is sent however late, so a beat is never skipped twice in a row.

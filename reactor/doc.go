@@ -25,9 +25,10 @@
 //     BeatInfo body) while the server allows it. The permission is one for
 //     the whole Reactor, as in the Java client, but it is read from
 //     accepted answers only (a 20404 answer carries none), and whether an
-//     instance may use it is the instance's own state: after a 20404 its
-//     beats are full until one is accepted, so a restarted Nacos 1.4
-//     registers it from its next beat, one period later;
+//     instance may use it is the instance's own state: after a 20404 or
+//     a failed beat its beats are full until one is accepted, so a
+//     restarted Nacos 1.4 registers it from its next beat, one period
+//     later, whether the restart answered 20404 or broke the connection;
 //   - on code 20404 (the server forgot the instance) it registers the
 //     instance again, at a rate over all instances that starts at
 //     Config.ReregisterRate and follows the server (AIMD, as TCP: up

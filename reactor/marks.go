@@ -59,7 +59,7 @@ func (r *Reactor) prepare(j *job, permit bool) {
 			}
 		}
 		j.beats[n] = j.beats[i]
-		j.beats[n].Light = permit && f&flagNotFound == 0
+		j.beats[n].Light = permit && f&(flagNotFound|flagFailing) == 0
 		j.expired[n] = j.expired[i]
 		j.flags[n] = f
 		n++

@@ -10,7 +10,8 @@ type State uint8
 // not reported again until one is accepted (StateRecovered).
 const (
 	// StateFailing: a beat got no answer, or a code other than 10200 and
-	// 20404, after the instance's last accepted beat (or before any).
+	// 20404, after the instance's last accepted beat (or before any). Its
+	// beats are full until one is accepted.
 	StateFailing State = iota + 1
 	// StateRecovered: a beat was accepted after StateFailing or
 	// StateNotFound.
