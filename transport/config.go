@@ -51,7 +51,7 @@ const PipelineRegisterConns = 16
 // Defaults of Config's fields.
 const (
 	DefaultContextPath         = "/nacos"
-	DefaultPipelineConns       = 4
+	DefaultPipelineConns       = 16
 	DefaultHostClientConns     = 512
 	DefaultMaxInflightPerConn  = 1024
 	DefaultTimeout             = 5 * time.Second
@@ -84,8 +84,11 @@ type Config struct {
 	// Mode selects how beats travel. Default ModeHostClient.
 	Mode Mode
 	// Conns is, in ModePipeline, the number of connections per server
-	// (default 4) and, in ModeHostClient, the HostClient's MaxConns per
-	// server (default 512).
+	// (default 16) and, in ModeHostClient, the HostClient's MaxConns per
+	// server (default 512). A server that ends each connection after a
+	// number of requests (Tomcat's 100 under Nacos 1.x) bounds what one
+	// connection has in flight to that: enough connections keep a million
+	// instances' beats moving, where 4 left them queued behind each other.
 	Conns int
 	// MaxInflightPerConn bounds, in ModePipeline, the requests written on
 	// one connection and not yet answered; a writer waits for answers
