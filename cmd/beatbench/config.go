@@ -112,21 +112,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.json, "json", "", "also write the report as JSON to `file` (schema: go doc ./internal/report)")
 	fs.StringVar(&cfg.html, "html", "", "also write the report as one self-contained HTML page of charts to `file`")
 	fs.Float64Var(&cfg.minDelivered, "min-delivered", 0, "exit 3 when under this `percent` of expected beats is delivered in the steady window (0: never)")
-	// The flag package prints its own errors and usage; we print one line
-	// instead, and usage only when asked.
-	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stderr)
-			fmt.Fprint(stderr, commandsUsage)
-			fmt.Fprint(stderr, runUsage)
-			fs.PrintDefaults()
-			return cfg, err
-		}
-		return cfg, fmt.Errorf("%w: %w", errUsage, err)
-	}
-	if fs.NArg() > 0 {
-		return cfg, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	if err := parseOnlyFlags(fs, args, stderr, commandsUsage+runUsage); err != nil {
+		return cfg, err
 	}
 	m, err := transport.ParseMode(mode)
 	if err != nil {

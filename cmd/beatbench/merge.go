@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -49,17 +48,10 @@ func parseMergeFlags(args []string, stderr io.Writer) (mergeConfig, error) {
 // files: merge *.json -json all.json. -h prints usage and fs's flags to
 // stderr and returns flag.ErrHelp.
 func parseFiles(fs *flag.FlagSet, args []string, stderr io.Writer, usage, verb string) ([]string, error) {
-	fs.SetOutput(io.Discard)
 	var files []string
 	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				fs.SetOutput(stderr)
-				fmt.Fprint(stderr, usage)
-				fs.PrintDefaults()
-				return nil, err
-			}
-			return nil, fmt.Errorf("%w: %w", errUsage, err)
+		if err := parseSet(fs, args, stderr, usage); err != nil {
+			return nil, err
 		}
 		if fs.NArg() == 0 {
 			break

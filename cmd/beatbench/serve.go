@@ -75,18 +75,8 @@ func parseServeFlags(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.DurationVar(&c.restartAfter, "restart-after", 0, "forget every instance after this long, as a restarted Nacos would (0: never)")
 	fs.DurationVar(&c.restartEvery, "restart-every", 0, "with -restart-after, forget every instance again this often (0: once)")
 	fs.DurationVar(&c.duration, "duration", 0, "stop after this long (0: run until interrupted)")
-	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stderr)
-			fmt.Fprint(stderr, serveUsage)
-			fs.PrintDefaults()
-			return c, err
-		}
-		return c, fmt.Errorf("%w: %w", errUsage, err)
-	}
-	if fs.NArg() > 0 {
-		return c, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	if err := parseOnlyFlags(fs, args, stderr, serveUsage); err != nil {
+		return c, err
 	}
 	if err := c.validate(); err != nil {
 		return c, fmt.Errorf("%w: %w", errUsage, err)
