@@ -73,24 +73,13 @@ func transports() []transportChoice {
 	}
 }
 
+func (c transportChoice) choiceName() string { return c.name }
+
 // lookupTransport returns the choice called name.
-func lookupTransport(name string) (transportChoice, bool) {
-	for _, t := range transports() {
-		if t.name == name {
-			return t, true
-		}
-	}
-	return transportChoice{}, false
-}
+func lookupTransport(name string) (transportChoice, bool) { return lookup(transports(), name) }
 
 // transportNames returns the names of every choice, the default first.
-func transportNames() []string {
-	var names []string
-	for _, t := range transports() {
-		names = append(names, t.name)
-	}
-	return names
-}
+func transportNames() []string { return names(transports()) }
 
 // loadConfig is the beatload.Config of a run.
 func loadConfig(cfg config, m *measure.Meter) beatload.Config {

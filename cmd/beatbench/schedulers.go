@@ -44,21 +44,10 @@ func schedulers() []scheduler {
 	}
 }
 
+func (c scheduler) choiceName() string { return c.name }
+
 // lookupScheduler returns the choice called name.
-func lookupScheduler(name string) (scheduler, bool) {
-	for _, s := range schedulers() {
-		if s.name == name {
-			return s, true
-		}
-	}
-	return scheduler{}, false
-}
+func lookupScheduler(name string) (scheduler, bool) { return lookup(schedulers(), name) }
 
 // schedulerNames returns the names of every choice, the default first.
-func schedulerNames() []string {
-	var names []string
-	for _, s := range schedulers() {
-		names = append(names, s.name)
-	}
-	return names
-}
+func schedulerNames() []string { return names(schedulers()) }
