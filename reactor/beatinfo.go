@@ -165,20 +165,27 @@ func onlyBytes(s, extra string) bool {
 	return true
 }
 
-// Key returns the map key of an instance, "service#ip#port", as the Nacos
-// client builds it, without fmt. The key string is its only allocation.
+// Key returns the key of an instance, "service#ip#port", as the Nacos
+// client builds it, without fmt. The Reactor keeps no key strings (see
+// instances); Key names an instance in errors.
 func Key(service, ip string, port int) string {
-	var sb strings.Builder
-	var digits [20]byte
-	port10 := strconv.AppendInt(digits[:0], int64(port), 10)
-	sb.Grow(len(service) + len(ip) + 2 + len(port10))
-	sb.WriteString(service)
-	sb.WriteByte('#')
-	sb.WriteString(ip)
-	sb.WriteByte('#')
-	sb.Write(port10)
-	return sb.String()
+	var buf keyBuf
+	return string(appendKey(buf[:0], service, ip, port))
 }
 
-// Key returns b's map key.
+// appendKey appends Key(service, ip, port) to dst.
+func appendKey(dst []byte, service, ip string, port int) []byte {
+	dst = append(dst, service...)
+	dst = append(dst, '#')
+	dst = append(dst, ip...)
+	dst = append(dst, '#')
+	return strconv.AppendInt(dst, int64(port), 10)
+}
+
+// Key returns b's key.
 func (b *BeatInfo) Key() string { return Key(b.ServiceName, b.IP, b.Port) }
+
+// is reports whether b is the instance of service, ip and port.
+func (b *BeatInfo) is(service, ip string, port int) bool {
+	return b.Port == port && b.IP == ip && b.ServiceName == service
+}

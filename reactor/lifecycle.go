@@ -67,17 +67,16 @@ func (r *Reactor) Deregister(ctx context.Context, service, ip string, port int) 
 	if r == nil {
 		return ErrClosed
 	}
-	key := Key(service, ip, port)
-	b, ok := r.beats.LoadAndDelete(key)
+	b, ok := r.beats.delete(service, ip, port)
 	if !ok {
 		if r.isClosed() {
 			return ErrClosed
 		}
-		return fmt.Errorf("%w: %s", ErrUnknown, key)
+		return fmt.Errorf("%w: %s", ErrUnknown, Key(service, ip, port))
 	}
 	r.stop(b)
 	if err := r.cfg.Transport.Deregister(ctx, b); err != nil {
-		return fmt.Errorf("%w: %s: %w", ErrDeregister, key, err)
+		return fmt.Errorf("%w: %s: %w", ErrDeregister, b.Key(), err)
 	}
 	return nil
 }

@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/puzpuzpuz/xsync/v3"
 	"golang.org/x/time/rate"
 
 	"github.com/beatwheel/beatwheel/wheel"
@@ -29,7 +28,7 @@ const unsetRetry = time.Millisecond
 type Reactor struct {
 	cfg   Config
 	sched wheel.Scheduler
-	beats *xsync.MapOf[string, *BeatInfo]
+	beats *instances
 	slots slots
 	stats counters
 	// light is the server's light-beat permission, from its last accepted
@@ -80,7 +79,7 @@ func New(cfg Config) (*Reactor, error) {
 	}
 	r := &Reactor{
 		cfg:   cfg,
-		beats: xsync.NewMapOf[string, *BeatInfo](xsync.WithPresize(cfg.SizeHint)),
+		beats: newInstances(cfg.SizeHint),
 		jobs:  make(chan *job, cfg.Senders),
 	}
 	// Jobs in use: up to Senders in the queue, Senders being sent, and one
@@ -117,8 +116,7 @@ func New(cfg Config) (*Reactor, error) {
 // call Register.
 //
 // Add takes b over: do not use it from another goroutine while Add runs,
-// nor change it afterwards. To save memory Add replaces b.IP with an equal
-// string that shares the key's bytes.
+// nor change it afterwards.
 func (r *Reactor) Add(b *BeatInfo) error {
 	if err := b.Validate(); err != nil {
 		return err
@@ -134,8 +132,8 @@ func (r *Reactor) Add(b *BeatInfo) error {
 	if b.setFlag(flagAdded) {
 		return ErrInUse
 	}
-	key := b.Key()
-	b.IP = key[len(b.ServiceName)+1 : len(b.ServiceName)+1+len(b.IP)]
+	var buf keyBuf
+	key := appendKey(buf[:0], b.ServiceName, b.IP, b.Port)
 	// The entry may fire before its slot is set: expired then tries again
 	// a tick later.
 	t, err := r.sched.Add(r.sched.Now()+jitter(key, b.Period), periodData(b.Period))
@@ -145,7 +143,7 @@ func (r *Reactor) Add(b *BeatInfo) error {
 	}
 	b.timerIdx, b.timerGen = t.Index(), t.Generation()
 	r.slots.set(t.Index(), b)
-	if old, loaded := r.beats.LoadAndStore(key, b); loaded {
+	if old := r.beats.store(b); old != nil {
 		r.stop(old)
 	}
 	return nil
@@ -162,7 +160,7 @@ func (r *Reactor) Remove(service, ip string, port int) bool {
 	if r == nil {
 		return false
 	}
-	b, ok := r.beats.LoadAndDelete(Key(service, ip, port))
+	b, ok := r.beats.delete(service, ip, port)
 	if ok {
 		r.stop(b)
 	}
@@ -174,7 +172,7 @@ func (r *Reactor) Get(service, ip string, port int) (*BeatInfo, bool) {
 	if r == nil {
 		return nil, false
 	}
-	return r.beats.Load(Key(service, ip, port))
+	return r.beats.load(service, ip, port)
 }
 
 // Len returns the number of instances beating.
@@ -182,7 +180,7 @@ func (r *Reactor) Len() int {
 	if r == nil {
 		return 0
 	}
-	return r.beats.Size()
+	return r.beats.size()
 }
 
 // stop ends b's beats: no beat of it is sent or re-armed after this, but for
@@ -218,13 +216,10 @@ func (r *Reactor) Close(ctx context.Context) error {
 	r.senders.Wait()
 	r.rereg.waitWorkers()
 
-	var all []*BeatInfo
-	r.beats.Range(func(_ string, b *BeatInfo) bool {
+	all := r.beats.drain()
+	for _, b := range all {
 		b.setFlag(flagStopped)
-		all = append(all, b)
-		return true
-	})
-	r.beats.Clear()
+	}
 	if !r.cfg.DeregisterOnClose {
 		return nil
 	}
@@ -279,7 +274,7 @@ func (r *Reactor) deregister(ctx context.Context, all []*BeatInfo) error {
 // jitter returns the offset of a key's first beat in its first period: an
 // FNV-1a hash of the key, so a million Adds spread evenly over the period
 // and an instance always gets the same phase.
-func jitter(key string, period time.Duration) time.Duration {
+func jitter[K string | []byte](key K, period time.Duration) time.Duration {
 	h := uint64(14695981039346656037)
 	for i := 0; i < len(key); i++ {
 		h = (h ^ uint64(key[i])) * 1099511628211
