@@ -8,6 +8,10 @@ import (
 	"github.com/beatwheel/beatwheel/wheel"
 )
 
+// chunk is how many expired entries the Handler takes at a time: it loads
+// their slots ahead and re-arms them under one scheduler lock.
+const chunk = 64
+
 // expired is the scheduler's Handler. For each due beat it re-arms the
 // entry at the next point of the instance's schedule after now (its due
 // time plus a whole number of periods: a stall moves no phase and sends no
@@ -30,10 +34,9 @@ func (r *Reactor) expired(batch []wheel.Expired) {
 	stallEnd := time.Duration(r.stallEnd.Load())
 	defer func() { r.lastCall.Store(int64(r.sched.Now())) }()
 	j := r.getJob()
-	a := r.getRearm()
-	timers, ats, errs := &a.timers, &a.ats, &a.errs
 	var (
 		owners  [chunk]*BeatInfo
+		due     [chunk]time.Duration
 		behind  [chunk]time.Duration
 		skipped uint64
 	)
@@ -46,28 +49,32 @@ func (r *Reactor) expired(batch []wheel.Expired) {
 		for i, e := range c {
 			owners[i] = r.slots.load(e.Timer.Index())
 		}
-		for i, e := range c {
-			timers[i] = e.Timer
+		// The chunk becomes its own re-arm, in place: each entry's next
+		// due time, its period kept in Data.
+		for i := range c {
+			e := &c[i]
+			due[i] = e.Due
 			if owners[i] == nil {
 				// Add has not set the slot yet, or Remove cleared it and
 				// is about to cancel the entry: look again later. The
 				// re-arm fails (and the entry is gone) if Cancel came
 				// first; otherwise the coming Cancel stops it.
-				ats[i] = now + unsetRetry
+				e.Due = now + unsetRetry
 				continue
 			}
-			ats[i], behind[i] = nextPhase(e.Due, dataPeriod(e.Data), now)
+			e.Due, behind[i] = nextPhase(e.Due, dataPeriod(e.Data), now)
 		}
 		// Re-arm before beating, the whole chunk under one lock: the
 		// re-arm of an entry that was cancelled, whose slot may already
-		// serve another entry, fails (ErrStale), and so does any re-arm
-		// once the Reactor is closing (ErrStopped).
-		r.sched.ResetAll(timers[:len(c)], ats[:len(c)], errs[:len(c)])
+		// serve another entry, fails (its Timer comes back 0), and so
+		// does any re-arm once the Reactor is closing.
+		r.sched.Rearm(c)
 		for i, e := range c {
 			b := owners[i]
-			if b == nil || errs[i] != nil {
+			if b == nil || e.Timer == 0 {
 				continue
 			}
+			e.Due = due[i]
 			late := now - e.Due
 			r.stats.lateness.Record(uint64(e.Timer.Index()), late)
 			if e.Due < stallEnd && r.tooLate(behind[i], dataPeriod(e.Data)) && r.mark(b, flagSkipped) {
@@ -81,7 +88,6 @@ func (r *Reactor) expired(batch []wheel.Expired) {
 			}
 		}
 	}
-	r.putRearm(a)
 	if skipped > 0 {
 		r.stats.skipped.Add(skipped)
 	}
@@ -263,9 +269,10 @@ func (r *Reactor) adopt(b *BeatInfo, e wheel.Expired, interval time.Duration) {
 	if interval == dataPeriod(e.Data) || b.Stopped() {
 		return
 	}
-	next, _ := nextPhase(e.Due, interval, r.sched.Now())
-	// ErrStale: removed meanwhile; ErrStopped: closing. Both end it.
-	_ = r.sched.ResetData(e.Timer, next, periodData(interval))
+	e.Due, _ = nextPhase(e.Due, interval, r.sched.Now())
+	e.Data = periodData(interval)
+	// A stale Timer (removed meanwhile) or a closing Reactor ends it.
+	r.sched.Rearm([]wheel.Expired{e})
 }
 
 // failed counts and logs a beat that got no answer, and returns its kind.

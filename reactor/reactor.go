@@ -52,9 +52,8 @@ type Reactor struct {
 	// second for beats, one for registrations, at most.
 	logLimit *rate.Limiter
 
-	jobs   chan *job
-	free   chan *job   // idle jobs, so a steady stream of beats allocates none
-	rearms chan *rearm // idle rearms, likewise
+	jobs chan *job
+	free chan *job // idle jobs, so a steady stream of beats allocates none
 	// slack is senders waiting for a job minus jobs queued for none: a
 	// job dispatched with none to spare starts a sender, up to
 	// Config.Senders (started counts them).
@@ -86,8 +85,6 @@ func New(cfg Config) (*Reactor, error) {
 	// Jobs in use: up to Senders in the queue, Senders being sent, and one
 	// being filled per Handler call (one at a time on a *wheel.Wheel).
 	r.free = make(chan *job, 2*cfg.Senders+2)
-	// One rearm per Handler call running: one on a *wheel.Wheel.
-	r.rearms = make(chan *rearm, 2)
 	r.logLimit = rate.NewLimiter(1, 2)
 	r.stats.init()
 	r.ctx, r.cancel = context.WithCancel(context.Background())
