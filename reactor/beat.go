@@ -140,21 +140,10 @@ func skipFloorOf(s wheel.Scheduler) time.Duration {
 	return skipFloorMin
 }
 
-// dispatch queues j for a sender, or drops it when the Reactor closes. If
-// no sender is waiting for it, it starts one, up to Config.Senders: the
-// pool grows to what the Transport's speed needs, and a blocking Transport
-// gets its concurrency while a fast one keeps a few warm goroutines.
-// dispatch only runs inside the Handler, which Close waits for before it
-// waits for the senders.
+// dispatch queues j for a sender, or drops it when the Reactor closes.
+// It only runs inside the Handler, which Close waits for before it waits
+// for the senders.
 func (r *Reactor) dispatch(j *job) {
-	if r.slack.Add(-1) < 0 {
-		if n := r.started.Add(1); n <= int64(r.cfg.Senders) {
-			r.senders.Add(1)
-			go r.send()
-		} else {
-			r.started.Add(-1)
-		}
-	}
 	select {
 	case r.jobs <- j:
 	case <-r.ctx.Done():
@@ -165,12 +154,7 @@ func (r *Reactor) dispatch(j *job) {
 // send is a sender goroutine: it sends jobs until Close.
 func (r *Reactor) send() {
 	defer r.senders.Done()
-	for {
-		r.slack.Add(1)
-		j, ok := <-r.jobs
-		if !ok {
-			return
-		}
+	for j := range r.jobs {
 		if r.ctx.Err() == nil {
 			r.process(j)
 		}
