@@ -151,8 +151,8 @@ func (r *Reactor) dispatch(j *job) {
 	}
 }
 
-// send is a sender goroutine: it sends jobs until Close.
-func (r *Reactor) send() {
+// sender is a sender goroutine: it sends jobs until Close.
+func (r *Reactor) sender() {
 	defer r.senders.Done()
 	for j := range r.jobs {
 		if r.ctx.Err() == nil {
@@ -162,42 +162,48 @@ func (r *Reactor) send() {
 	}
 }
 
-// tally counts one job's outcomes, to be added to the shared counters once.
-type tally struct {
-	sent, ok, light, notFound, badCode, timeout, transport uint64
-}
-
-// process sends one job and handles every answer as the Nacos client's
-// BeatTask does, but for the light-beat state, which is per instance: adopt
-// the server's interval, follow its light-beat permission (it comes with
-// accepted beats only: a 20404 answer carries none), beat full after a
-// 20404 until a beat is accepted, re-register on 20404, and otherwise beat
-// again next period (expired has re-armed each beat already; a new
-// interval re-arms it once more). Beats stopped since they were queued are
-// not sent. State changes go to Config.Observer.
+// process sends one job and handles its answers, as the Nacos client's
+// BeatTask does but for the light-beat state, which is per instance. Beats
+// stopped since they were queued are not sent (prepare).
 func (r *Reactor) process(j *job) {
 	light := r.light.Load()
 	r.prepare(j, light)
-	n := int64(len(j.beats))
-	if n == 0 {
+	if len(j.beats) == 0 {
 		return
 	}
+	r.send(j)
+	r.answer(j, light)
+}
+
+// send hands j's beats to the Transport, which fills j.results.
+func (r *Reactor) send(j *job) {
+	n := int64(len(j.beats))
 	r.stats.inFlight.Add(n)
 	start := time.Now()
 	r.cfg.Transport.SendBeats(r.ctx, j.beats, j.results[:n])
 	r.stats.sendLatency.Record(uint64(j.expired[0].Timer), time.Since(start))
 	r.stats.inFlight.Add(-n)
+}
 
-	t := tally{sent: uint64(n)}
-	var at time.Time // when the answers came, read at the first transition
-	okSeen, okLight := false, false
+// answer handles the answers to j's beats, sent with the light-beat
+// permission light: it counts them, adopts the server's interval, moves
+// each instance's state (Config.Observer hears of each move), queues a
+// re-registration on 20404, and follows the server's light-beat
+// permission, which comes with accepted beats only (a 20404 answer
+// carries none). Every beat was re-armed for its next period already.
+func (r *Reactor) answer(j *job, light bool) {
+	var (
+		at             time.Time // when the answers came, read at the first transition
+		nLight, nOK    uint64
+		okSeen, permit bool
+	)
 	for i, beat := range j.beats {
 		b, res, f := beat.Info, &j.results[i], j.flags[i]
 		if beat.Light {
-			t.light++
+			nLight++
 		}
 		if res.Err != nil {
-			r.enter(b, f, flagFailing, StateFailing, r.failed(b, res.Err, &t), res.Err, &at)
+			r.enter(b, f, flagFailing, StateFailing, r.failed(b, res.Err), res.Err, &at)
 			continue
 		}
 		if res.ClientBeatInterval > 0 {
@@ -205,25 +211,27 @@ func (r *Reactor) process(j *job) {
 		}
 		switch res.Code {
 		case CodeOK:
-			t.ok++
-			okSeen, okLight = true, res.LightBeatEnabled
+			nOK++
+			okSeen, permit = true, res.LightBeatEnabled
 			if f&(flagFailing|flagNotFound) != 0 && r.unmark(b, flagFailing|flagNotFound)&(flagFailing|flagNotFound) != 0 {
 				r.observe(b, StateRecovered, answeredAt(&at), KindNone, nil)
 			}
 		case CodeNotFound:
-			t.notFound++
+			r.stats.notFound.Add(1)
 			r.enter(b, f, flagNotFound, StateNotFound, KindNotFound, nil, &at)
 			r.rereg.enqueue(b)
 		default:
-			t.badCode++
+			r.stats.badCode.Add(1)
 			r.enter(b, f, flagFailing, StateFailing, KindCode, nil, &at)
 		}
 	}
-	if okSeen && okLight != light {
-		r.light.Store(okLight)
-		r.cfg.Logger.Info("reactor: light beats", "enabled", okLight)
+	r.stats.sent.Add(uint64(len(j.beats)))
+	r.stats.light.Add(nLight)
+	r.stats.ok.Add(nOK)
+	if okSeen && permit != light {
+		r.light.Store(permit)
+		r.cfg.Logger.Info("reactor: light beats", "enabled", permit)
 	}
-	r.stats.add(&t)
 }
 
 // enter sets flag on b, whose flags were f before its beat, and reports
@@ -260,13 +268,13 @@ func (r *Reactor) adopt(b *BeatInfo, e wheel.Expired, interval time.Duration) {
 }
 
 // failed counts and logs a beat that got no answer, and returns its kind.
-func (r *Reactor) failed(b *BeatInfo, err error, t *tally) FailureKind {
+func (r *Reactor) failed(b *BeatInfo, err error) FailureKind {
 	kind := KindTransport
 	if isTimeout(err) {
-		t.timeout++
+		r.stats.timeout.Add(1)
 		kind = KindTimeout
 	} else {
-		t.transport++
+		r.stats.transport.Add(1)
 	}
 	if r.logLimit.Allow() {
 		r.cfg.Logger.Warn("reactor: beat failed; beating again next period",

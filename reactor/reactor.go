@@ -101,7 +101,7 @@ func New(cfg Config) (*Reactor, error) {
 	r.skipFloor = skipFloorOf(r.sched)
 	r.senders.Add(cfg.Senders)
 	for range cfg.Senders {
-		go r.send()
+		go r.sender()
 	}
 	return r, nil
 }
