@@ -112,12 +112,11 @@ type Failures struct {
 // Total is the number of failed beats.
 func (f Failures) Total() uint64 { return f.NotFound + f.Code + f.Timeout + f.Transport }
 
-// Percentiles summarises a latency distribution. Its fields are those of
-// measure.Summary, so that one converts to the other.
-type Percentiles struct {
-	Count                    uint64
-	P50, P90, P99, P999, Max time.Duration
-}
+// Percentiles summarises a latency distribution: the number of
+// observations (Count), the 50th, 90th, 99th and 99.9th percentiles (P50,
+// P90, P99, P999) and the largest (Max), all from one reading. It is the
+// summary the project's reports use (internal/measure's), not a copy.
+type Percentiles = measure.Summary
 
 // counters are the Reactor's shared counters, each added to in one place.
 // A sender adds a whole job's sent, light and OK beats at once, so it
@@ -168,8 +167,8 @@ func (r *Reactor) Stats() Stats {
 		ReregisterRate:      r.rereg.ctl.current(),
 		InFlight:            c.inFlight.Load(),
 
-		Lateness:             Percentiles(late.Summary()),
-		SendLatency:          Percentiles(send.Summary()),
+		Lateness:             late.Summary(),
+		SendLatency:          send.Summary(),
 		LatenessHistogram:    histogramOf(late),
 		SendLatencyHistogram: histogramOf(send),
 	}
