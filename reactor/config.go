@@ -34,7 +34,9 @@ type Config struct {
 	Transport Transport
 	// Scheduler builds the scheduler that times the beats, handing it the
 	// Reactor's Handler. Default: a *wheel.Wheel with wheel.Config{}.
-	// Tests pass a Manual wheel here to control time.
+	// Tests pass a Manual wheel here to control time. The Reactor keeps an
+	// 8-byte slot per Timer index, so it relies on the dense indices
+	// wheel.Scheduler's Add promises.
 	Scheduler func(wheel.Handler) (wheel.Scheduler, error)
 	// Senders is the number of goroutines that call Transport.SendBeats,
 	// so the most calls at once: New starts them all, and a blocking
