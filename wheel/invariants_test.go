@@ -6,7 +6,8 @@ import "fmt"
 // counters agree. Test-only: O(entries + slots).
 func (l *levels) check() error {
 	pending, upper := 0, 0
-	for h, list := range l.lists {
+	for h, b := range l.buckets {
+		list := b.ids
 		live := list[l.drainedIn(uint32(h)):]
 		occupied := len(live) > 0
 		if int64(h) < l.slots {
@@ -36,8 +37,8 @@ func (l *levels) check() error {
 			}
 		}
 	}
-	if l.drained > 0 && len(l.lists[l.cur&l.mask0]) <= l.drained {
-		return fmt.Errorf("drained %d of a list of %d", l.drained, len(l.lists[l.cur&l.mask0]))
+	if l.drained > 0 && l.buckets[l.cur&l.mask0].len() <= l.drained {
+		return fmt.Errorf("drained %d of a bucket of %d", l.drained, l.buckets[l.cur&l.mask0].len())
 	}
 	if pending != l.pending || upper != l.upper {
 		return fmt.Errorf("counted %d pending, %d upper; counters say %d, %d", pending, upper, l.pending, l.upper)

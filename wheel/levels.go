@@ -13,30 +13,23 @@ const never = math.MaxInt64
 // noFollow is levels.follow when no free entries are to move.
 const noFollow = math.MaxUint32
 
-// levels holds the slot lists of every level and places entries in them. It
+// levels holds the buckets of every level and places entries in them. It
 // is the wheel's pure data structure: no locks, no clock, no goroutine. All
 // times here are in ticks. Every method runs under Wheel.mu.
 //
-// A list is an array of entry indices, and each entry records its position
-// in it: append to arm, swap with the last to remove. Walking a list reads
-// the array in order and the entries it names independently, so the CPU
-// overlaps their cache misses, where a linked list would pay them one after
-// another; with a million entries scattered over memory that is most of the
-// cost of a beat. An emptied level-0 list gives its array to spare, for the
-// next list to start with, so beats that re-arm period after period need
-// no allocation and only as many arrays as lists in use; an emptied upper
-// list, rare, frees its array.
+// An emptied level-0 bucket gives its array to spare, for the next bucket
+// to start with, so beats that re-arm period after period need no
+// allocation and only as many arrays as buckets in use; an emptied upper
+// bucket, rare, frees its array.
 type levels struct {
 	slab slab
 
-	// lists[0:slots] are level 0; then 64 lists per upper level.
-	lists [][]uint32
-	spare [][]uint32 // empty arrays of emptied level-0 lists
-	// drained is how many entries at the front of the list of tick cur
-	// have been handed out (and are idle): expire empties a long list over
-	// several batches, front to back. List order is not arm order: unlink
-	// moves the last entry into the hole, and cascades append behind
-	// entries already there.
+	// buckets[0:slots] are level 0; then 64 buckets per upper level.
+	buckets []bucket
+	spare   [][]uint32 // empty arrays of emptied level-0 buckets
+	// drained is how many entries at the front of the bucket of tick cur
+	// have been handed out (and are idle): expire empties a long bucket
+	// over several batches, front to back.
 	drained int
 	// runs[d mod len(runs)] is the open slab run of new entries first due
 	// on tick d, if its key is d (see slab.alloc).
@@ -45,7 +38,7 @@ type levels struct {
 	// re-armed (see rearmed), or noFollow.
 	follow   uint32
 	sortBuf  []uint32 // sortNearly's scratch space
-	occupied []uint64 // level-0 bitmap: bit s set iff lists[s] has entries
+	occupied []uint64 // level-0 bitmap: bit s set iff buckets[s] has entries
 	upperOcc []uint64 // per upper level k, bit j set iff its slot j is occupied
 	slots    int64    // level-0 slot count
 	bits0    uint     // log2(slots)
@@ -54,14 +47,14 @@ type levels struct {
 	tick     int64    // nanoseconds per tick
 
 	cur     int64 // the tick being processed (every tick before it is done)
-	pending int   // entries in lists
+	pending int   // entries in buckets
 	upper   int   // entries in levels above 0
 }
 
 // upperMask masks a slot number within an upper level.
 const upperMask = 1<<upperBits - 1
 
-// upperSlot returns the level (>= 1) and slot of lists index h >= slots.
+// upperSlot returns the level (>= 1) and slot of bucket h >= slots.
 func (l *levels) upperSlot(h uint32) (int, uint) {
 	u := int64(h) - l.slots
 	return int(u>>upperBits) + 1, uint(u & upperMask)
@@ -71,7 +64,7 @@ func (l *levels) upperSlot(h uint32) (int, uint) {
 // the span of the whole level below it.
 func (l *levels) shift(k int) uint { return l.bits0 + uint(k-1)*upperBits }
 
-// upperList returns the index in lists of slot j of level k >= 1.
+// upperList returns the index in buckets of slot j of level k >= 1.
 func (l *levels) upperList(k int, j int64) uint32 {
 	return uint32(l.slots + int64(k-1)<<upperBits + j)
 }
@@ -84,7 +77,7 @@ func newLevels(slots int, tick int64) levels {
 	return levels{
 		slab:     newSlab(slots),
 		follow:   noFollow,
-		lists:    make([][]uint32, slots+(nl-1)<<upperBits),
+		buckets:  make([]bucket, slots+(nl-1)<<upperBits),
 		runs:     make([]run, min(slots, runKeys)),
 		occupied: make([]uint64, slots/64),
 		upperOcc: make([]uint64, nl),
@@ -96,14 +89,14 @@ func newLevels(slots int, tick int64) levels {
 	}
 }
 
-// head returns the index in lists of the slot for tick d. d must be at least
+// bucketOf returns the index in buckets of the slot for tick d. d must be at least
 // cur and, unless it is cur itself, in the future.
 //
 // Level 0 holds ticks cur..cur+slots-1 at d mod slots. Level k >= 1 holds
 // deltas below 2^(bits0+6k) at slot (d >> (bits0+6(k-1))) mod 64; that slot
 // is cascaded at the first tick of d's level-(k-1) span, which is in the
 // future because the delta is at least that span.
-func (l *levels) head(d int64) uint32 {
+func (l *levels) bucketOf(d int64) uint32 {
 	delta := d - l.cur
 	if delta < l.slots {
 		return uint32(d & l.mask0)
@@ -112,13 +105,15 @@ func (l *levels) head(d int64) uint32 {
 	return l.upperList(k, d>>l.shift(k)&upperMask)
 }
 
-// link appends entry i to list h (head of its due tick). O(1) amortised:
-// it allocates only when a list outgrows the capacity it ever had.
-func (l *levels) link(i uint32, e *entry, h uint32) {
-	list := l.lists[h]
+// insert puts entry i in bucket h (bucketOf its due tick). O(1)
+// amortised: it allocates only when a bucket outgrows the capacity it
+// ever had.
+func (l *levels) insert(i uint32, e *entry, h uint32) {
+	b := &l.buckets[h]
 	if int64(h) < l.slots {
-		if n := len(l.spare) - 1; n >= 0 && cap(list) == 0 {
-			list, l.spare = l.spare[n], l.spare[:n]
+		if n := len(l.spare) - 1; n >= 0 && cap(b.ids) == 0 {
+			b.reuse(l.spare[n])
+			l.spare = l.spare[:n]
 		}
 		l.occupied[h>>6] |= 1 << (h & 63)
 	} else {
@@ -127,33 +122,25 @@ func (l *levels) link(i uint32, e *entry, h uint32) {
 		l.upper++
 	}
 	e.loc = h
-	e.pos = uint32(len(list))
-	l.lists[h] = append(list, i)
+	b.push(i, e)
 	l.pending++
 }
 
-// unlink removes entry i from its list and leaves it idle. O(1): the
-// list's last entry takes its place.
-func (l *levels) unlink(i uint32, e *entry) {
+// remove takes entry e out of its bucket and leaves it idle. O(1).
+func (l *levels) remove(e *entry) {
 	h := e.loc
-	list := l.lists[h]
-	last := list[len(list)-1]
-	if last != i {
-		list[e.pos] = last
-		l.slab.at(last).pos = e.pos
-	}
-	l.lists[h] = list[:len(list)-1]
+	l.buckets[h].remove(e, &l.slab)
 	e.loc = locIdle
 	l.detached(h)
 }
 
-// detached updates the bitmaps and counters after one entry left list h.
+// detached updates the bitmaps and counters after one entry left bucket h.
 func (l *levels) detached(h uint32) {
 	l.pending--
 	if int64(h) >= l.slots {
 		l.upper--
 	}
-	if len(l.lists[h]) > l.drainedIn(h) {
+	if l.buckets[h].len() > l.drainedIn(h) {
 		return
 	}
 	if int64(h) < l.slots {
@@ -163,22 +150,21 @@ func (l *levels) detached(h uint32) {
 	}
 	k, j := l.upperSlot(h)
 	l.upperOcc[k] &^= 1 << j
-	l.lists[h] = nil // upper lists fill rarely: give the memory back
+	l.buckets[h].flush() // upper buckets fill rarely: give the memory back
 }
 
-// emptied retires level-0 list h, whose entries have all left or been
+// emptied retires level-0 bucket h, whose entries have all left or been
 // handed out: its array goes to spare.
 func (l *levels) emptied(h uint32) {
-	l.spare = append(l.spare, l.lists[h][:0])
-	l.lists[h] = nil
+	l.spare = append(l.spare, l.buckets[h].flush()[:0])
 	if int64(h) == l.cur&l.mask0 {
 		l.drained = 0
 	}
 	l.occupied[h>>6] &^= 1 << (h & 63)
 }
 
-// drainedIn returns how many entries at the front of list h are handed out
-// already: drained for the list of tick cur, 0 for any other.
+// drainedIn returns how many entries at the front of bucket h are handed out
+// already: drained for the bucket of tick cur, 0 for any other.
 func (l *levels) drainedIn(h uint32) int {
 	if int64(h) == l.cur&l.mask0 {
 		return l.drained
@@ -197,8 +183,7 @@ func (l *levels) cascade(t int64) {
 		}
 		j := t >> shift & upperMask
 		h := l.upperList(k, j)
-		list := l.lists[h]
-		l.lists[h] = nil
+		list := l.buckets[h].flush()
 		l.upperOcc[k] &^= 1 << j
 		l.pending -= len(list)
 		l.upper -= len(list)
@@ -208,8 +193,8 @@ func (l *levels) cascade(t int64) {
 			// due substitutes cur+1 only for ticks already past, and
 			// cur+1 is always in level 0. That tick lies in the span
 			// of this slot, which starts at t, so it is at least t, as
-			// head requires.
-			l.link(i, e, l.head(l.tickOf(e.at)))
+			// bucketOf requires.
+			l.insert(i, e, l.bucketOf(l.tickOf(e.at)))
 		}
 	}
 }
@@ -268,20 +253,20 @@ const runKeys = 1024
 // fills.
 func (l *levels) add(at int64, data uint64) (uint32, int64) {
 	d := l.due(at)
-	h := l.head(d)
+	h := l.bucketOf(d)
 	r := &l.runs[d&int64(len(l.runs)-1)]
 	if r.key != d {
 		l.slab.close(r, uint32(r.key&l.mask0))
 		r.key = d
 	}
-	want := uint32(1) << bits.Len(uint(len(l.lists[h])))
+	want := uint32(1) << bits.Len(uint(l.buckets[h].len()))
 	i := l.slab.alloc(r, d, uint32(d&l.mask0), want)
 	if i == 0 {
 		return 0, d
 	}
 	e := l.slab.at(i)
 	e.at, e.data = at, data
-	l.link(i, e, h)
+	l.insert(i, e, h)
 	return i, d
 }
 
@@ -291,19 +276,19 @@ func (l *levels) add(at int64, data uint64) (uint32, int64) {
 func (l *levels) rearm(i uint32, e *entry, at int64) int64 {
 	idle := e.loc == locIdle
 	if !idle {
-		l.unlink(i, e)
+		l.remove(e)
 	}
 	d := l.due(at)
-	h := l.head(d)
+	h := l.bucketOf(d)
 	if idle {
 		l.rearmed(h)
 	}
 	e.at = at
-	l.link(i, e, h)
+	l.insert(i, e, h)
 	return d
 }
 
-// free removes entry i from its list, if it is in one, and frees it into
+// free removes entry i from its bucket, if it is in one, and frees it into
 // the group of the tick it was due on (see slab), and reports whether it
 // was pending.
 func (l *levels) free(i uint32, e *entry) bool {
@@ -313,7 +298,7 @@ func (l *levels) free(i uint32, e *entry) bool {
 	}
 	pending := e.loc != locIdle
 	if pending {
-		l.unlink(i, e)
+		l.remove(e)
 	}
 	l.slab.release(i, g)
 	return pending
@@ -329,7 +314,7 @@ func (l *levels) free(i uint32, e *entry) bool {
 // free entries will follow the first entry re-armed (see rearmed), to
 // where the tick's entries go next.
 func (l *levels) fired(s int64) {
-	if list := l.lists[s]; !slices.IsSorted(list) {
+	if list := l.buckets[s].ids; !slices.IsSorted(list) {
 		l.sortBuf = sortNearly(list, l.sortBuf)
 		for p, i := range list {
 			l.slab.at(i).pos = uint32(p)
@@ -341,7 +326,7 @@ func (l *levels) fired(s int64) {
 	l.follow = uint32(s)
 }
 
-// rearmed is called when an entry handed out is armed again, in list h:
+// rearmed is called when an entry handed out is armed again, in bucket h:
 // the free entries of the tick last handed out move to h's group, if h is
 // in level 0, so that they stay with the entries they were due with.
 func (l *levels) rearmed(h uint32) {
@@ -362,7 +347,7 @@ func (l *levels) rearmed(h uint32) {
 func (l *levels) expire(target int64, batch []Expired) (_ []Expired, more bool, next int64) {
 	for {
 		s := l.cur & l.mask0
-		if list := l.lists[s]; len(list) > l.drained {
+		if list := l.buckets[s].ids; len(list) > l.drained {
 			if l.drained == 0 {
 				l.fired(s)
 			}

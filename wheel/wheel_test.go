@@ -191,7 +191,7 @@ func TestBatchesRespectMaxBatch(t *testing.T) {
 	assert.IsNonDecreasing(t, ticks, "tick order")
 	// With no Cancel, Reset or cascade, a tick's list is in arm order, so
 	// this is the order here. The Handler is promised no order within a
-	// tick: unlink moves the last entry into the hole, and cascades append.
+	// tick: remove moves the last entry into the hole, and cascades append.
 	assert.Equal(t, []uint64{0, 2, 4, 6, 8, 1, 3, 5, 7, 9}, dataOf(f.got))
 }
 
