@@ -17,6 +17,17 @@ const noFollow = math.MaxUint32
 // is the wheel's pure data structure: no locks, no clock, no goroutine. All
 // times here are in ticks. Every method runs under Wheel.mu.
 //
+// Its parts, each in its own file: the bucket (bucket.go) stores one
+// slot's entries; the slab (slab.go) stores the entries themselves and
+// chooses where a new one lies; nextSetBit (bitmap.go) finds the next
+// occupied slot; sortNearly (order.go) puts a tick in slab order. levels
+// itself maps ticks to buckets (bucketOf), keeps the occupancy bitmaps and
+// counters in step with the buckets (insert, remove), cascades upper
+// buckets down (cascade), and hands a tick's entries out (expire).
+//
+// An entry is in exactly one place, named by its loc: a bucket, firing
+// (locFiring), or none (locIdle, handed out or not armed; locFree).
+//
 // An emptied level-0 bucket gives its array to spare, for the next bucket
 // to start with, so beats that re-arm period after period need no
 // allocation and only as many arrays as buckets in use; an emptied upper
@@ -27,10 +38,13 @@ type levels struct {
 	// buckets[0:slots] are level 0; then 64 buckets per upper level.
 	buckets []bucket
 	spare   [][]uint32 // empty arrays of emptied level-0 buckets
-	// drained is how many entries at the front of the bucket of tick cur
-	// have been handed out (and are idle): expire empties a long bucket
-	// over several batches, front to back.
-	drained int
+	// firing is the bucket of tick cur, flushed whole when cur reached it
+	// (as Kafka's TimingWheel flushes a bucket), and handed out from index
+	// fired on, over as many batches as it takes; nil when none is. Its entries have loc
+	// locFiring until handed out; one that left since (cancelled, re-armed)
+	// has another loc and is skipped, so leaving costs it nothing here.
+	firing []uint32
+	fired  int
 	// runs[d mod len(runs)] is the open slab run of new entries first due
 	// on tick d, if its key is d (see slab.alloc).
 	runs []run
@@ -126,50 +140,32 @@ func (l *levels) insert(i uint32, e *entry, h uint32) {
 	l.pending++
 }
 
-// remove takes entry e out of its bucket and leaves it idle. O(1).
+// remove takes pending entry e out of its bucket, or out of firing, and
+// leaves it idle. O(1).
 func (l *levels) remove(e *entry) {
 	h := e.loc
-	l.buckets[h].remove(e, &l.slab)
 	e.loc = locIdle
-	l.detached(h)
-}
-
-// detached updates the bitmaps and counters after one entry left bucket h.
-func (l *levels) detached(h uint32) {
 	l.pending--
-	if int64(h) >= l.slots {
-		l.upper--
+	if h == locFiring {
+		return // expire skips it: its loc is no longer locFiring
 	}
-	if l.buckets[h].len() > l.drainedIn(h) {
+	b := &l.buckets[h]
+	b.remove(e, &l.slab)
+	if b.len() > 0 {
+		if int64(h) >= l.slots {
+			l.upper--
+		}
 		return
 	}
 	if int64(h) < l.slots {
-		// Empty but for entries handed out already: done with it.
-		l.emptied(h)
+		l.spare = append(l.spare, b.flush()[:0])
+		l.occupied[h>>6] &^= 1 << (h & 63)
 		return
 	}
+	l.upper--
 	k, j := l.upperSlot(h)
 	l.upperOcc[k] &^= 1 << j
-	l.buckets[h].flush() // upper buckets fill rarely: give the memory back
-}
-
-// emptied retires level-0 bucket h, whose entries have all left or been
-// handed out: its array goes to spare.
-func (l *levels) emptied(h uint32) {
-	l.spare = append(l.spare, l.buckets[h].flush()[:0])
-	if int64(h) == l.cur&l.mask0 {
-		l.drained = 0
-	}
-	l.occupied[h>>6] &^= 1 << (h & 63)
-}
-
-// drainedIn returns how many entries at the front of bucket h are handed out
-// already: drained for the bucket of tick cur, 0 for any other.
-func (l *levels) drainedIn(h uint32) int {
-	if int64(h) == l.cur&l.mask0 {
-		return l.drained
-	}
-	return 0
+	b.flush() // upper buckets fill rarely: give the memory back
 }
 
 // cascade moves down every upper-level slot whose span starts at tick t (the
@@ -239,7 +235,7 @@ func (l *levels) tickOf(at int64) int64 {
 }
 
 // due returns the tick an entry armed now for time at goes to: at's, but
-// never before cur+1, as cur's slot may already be drained.
+// never before cur+1, as cur's bucket may already be flushed.
 func (l *levels) due(at int64) int64 { return max(l.tickOf(at), l.cur+1) }
 
 // runKeys is how many open slab runs levels keeps: ticks this many apart
@@ -304,21 +300,23 @@ func (l *levels) free(i uint32, e *entry) bool {
 	return pending
 }
 
-// fired is called as tick cur starts to be handed out, from list s. The
-// list is put in slab order, if it is not, so that firing reads memory in
-// order (and the CPU's prefetcher runs ahead of it) and the entries,
-// re-armed in that order, stay in it: the list of a tick whose entries
-// came and went is sorted (in O(n) but for those that moved), that of a
-// tick untouched since is only checked. No entry can be due on cur any
-// more, so the tail of its run is freed into its group; and the group's
-// free entries will follow the first entry re-armed (see rearmed), to
-// where the tick's entries go next.
-func (l *levels) fired(s int64) {
-	if list := l.buckets[s].ids; !slices.IsSorted(list) {
-		l.sortBuf = sortNearly(list, l.sortBuf)
-		for p, i := range list {
-			l.slab.at(i).pos = uint32(p)
-		}
+// flushTick flushes the bucket of tick cur, level-0 bucket s, into firing
+// as cur's turn comes. The entries are put in slab order, if they are not,
+// so that firing reads memory in order (and the CPU's prefetcher runs ahead
+// of it) and the entries, re-armed in that order, stay in it: the bucket of
+// a tick whose entries came and went is sorted (in O(n) but for those that
+// moved), that of a tick untouched since is only checked. No entry can be
+// due on cur any more, so the tail of its run is freed into its group; and
+// the group's free entries will follow the first entry re-armed (see
+// rearmed), to where the tick's entries go next.
+func (l *levels) flushTick(s int64) {
+	l.firing, l.fired = l.buckets[s].flush(), 0
+	l.occupied[s>>6] &^= 1 << (s & 63)
+	if !slices.IsSorted(l.firing) {
+		l.sortBuf = sortNearly(l.firing, l.sortBuf)
+	}
+	for _, i := range l.firing {
+		l.slab.at(i).loc = locFiring
 	}
 	if r := &l.runs[l.cur&int64(len(l.runs)-1)]; r.key == l.cur {
 		l.slab.close(r, uint32(s))
@@ -338,30 +336,33 @@ func (l *levels) rearmed(h uint32) {
 
 // expire appends to batch, up to its capacity, the entries of the first tick
 // up to target that has any, and reports whether to call again. A batch
-// holds one tick, in no particular order, and cur stays on that tick until
-// the Handler has it, so what the Handler re-arms for a later tick up to
+// holds one tick, in slab order, and cur stays on that tick until the
+// Handler has it, so what the Handler re-arms for a later tick up to
 // target fires in the same catch-up, on time. Ticks with nothing to do are
 // skipped in one step. When it returns more = false, batch is as given and
 // next is the tick of the next event (never if none), as nextEvent would
 // return it now; next is 0 when more is true.
 func (l *levels) expire(target int64, batch []Expired) (_ []Expired, more bool, next int64) {
 	for {
-		s := l.cur & l.mask0
-		if list := l.buckets[s].ids; len(list) > l.drained {
-			if l.drained == 0 {
-				l.fired(s)
-			}
-			n := min(len(list)-l.drained, cap(batch)-len(batch))
-			for _, i := range list[l.drained : l.drained+n] {
-				e := l.slab.at(i)
+		if s := l.cur & l.mask0; l.firing == nil && l.buckets[s].len() > 0 {
+			l.flushTick(s)
+		}
+		for l.fired < len(l.firing) && len(batch) < cap(batch) {
+			i := l.firing[l.fired]
+			l.fired++
+			if e := l.slab.at(i); e.loc == locFiring {
 				e.loc = locIdle
+				l.pending--
 				batch = append(batch, Expired{Timer: l.slab.timer(i, e), Data: e.data, Due: time.Duration(e.at)})
 			}
-			l.drained += n
-			l.pending -= n
-			if l.drained == len(list) {
-				l.emptied(uint32(s))
-			}
+		}
+		if l.firing != nil && l.fired == len(l.firing) {
+			// Done with the array before the Handler re-arms the
+			// batch: the bucket they go to can start with it.
+			l.spare = append(l.spare, l.firing[:0])
+			l.firing, l.fired = nil, 0
+		}
+		if len(batch) > 0 {
 			return batch, true, 0
 		}
 		next := l.nextEvent()
