@@ -202,17 +202,16 @@ func (l *levels) cascade(t int64) {
 func (l *levels) nextEvent() int64 {
 	next := int64(never)
 	for k := 1; k < l.nlevels && l.upper > 0; k++ {
-		occ := l.upperOcc[k]
-		if occ == 0 {
+		if l.upperOcc[k] == 0 {
 			continue
 		}
 		// Slot j of level k cascades at the ticks t = r<<shift with
-		// r mod 64 = j. The first round after cur is r0; rotating the
-		// occupancy word by r0 puts the nearest occupied slot at bit 0.
+		// r mod 64 = j. The first round after cur is r0; the nearest
+		// occupied slot at or after r0's, wrapping, is j.
 		shift := l.shift(k)
 		r0 := l.cur>>shift + 1
-		r := r0 + int64(bits.TrailingZeros64(bits.RotateLeft64(occ, -int(r0&upperMask))))
-		next = min(next, r<<shift)
+		j := int64(nextSetBit(l.upperOcc[k:k+1], int(r0&upperMask)))
+		next = min(next, (r0+(j-r0)&upperMask)<<shift)
 	}
 	if l.pending == l.upper {
 		return next
