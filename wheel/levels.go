@@ -28,10 +28,10 @@ const noFollow = math.MaxUint32
 // An entry is in exactly one place, named by its loc: a bucket, firing
 // (locFiring), or none (locIdle, handed out or not armed; locFree).
 //
-// An emptied level-0 bucket gives its array to spare, for the next bucket
-// to start with, so beats that re-arm period after period need no
-// allocation and only as many arrays as buckets in use; an emptied upper
-// bucket, rare, frees its array.
+// An emptied level-0 bucket, and a tick's array once handed out, give
+// their array to spare, for the next bucket to start with, so beats that
+// re-arm period after period need no allocation and only as many arrays
+// as buckets in use; an emptied upper bucket, rare, frees its array.
 type levels struct {
 	slab slab
 
