@@ -189,9 +189,8 @@ func TestBatchesRespectMaxBatch(t *testing.T) {
 		ticks = append(ticks, e.Due)
 	}
 	assert.IsNonDecreasing(t, ticks, "tick order")
-	// With no Cancel, Reset or cascade, a tick's list is in arm order, so
-	// this is the order here. The Handler is promised no order within a
-	// tick: unlink moves the last entry into the hole, and cascades append.
+	// A tick fires in slab order, which with no Cancel or Reset is arm
+	// order here. The Handler is promised no order within a tick.
 	assert.Equal(t, []uint64{0, 2, 4, 6, 8, 1, 3, 5, 7, 9}, dataOf(f.got))
 }
 
