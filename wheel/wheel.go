@@ -21,7 +21,7 @@ import (
 // that entries due together sit together (see the package documentation):
 // the slab grows only while reserved and free entries are within an eighth
 // of it, so indices stay within a seventh above the most entries held at
-// once. Add 4 bytes per armed entry in the list arrays (up to twice that
+// once. Add 4 bytes per armed entry in the bucket arrays (up to twice that
 // with their slack), 24 bytes per level-0 slot, and 8 bytes per 256
 // entries for the free lists.
 //
