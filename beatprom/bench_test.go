@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/beatwheel/beatwheel/beatprom"
 	"github.com/beatwheel/beatwheel/internal/beatload"
 	"github.com/beatwheel/beatwheel/internal/measure"
+	"github.com/beatwheel/beatwheel/transport"
 	"github.com/beatwheel/beatwheel/wheel"
 )
 
@@ -33,7 +35,15 @@ var (
 )
 
 // beatPath is one run of a Reactor with the no-op transport, scraped
-// through a ReactorCollector every scrapeEvery, or never when it is 0.
+// through a ReactorCollector and a TransportCollector every scrapeEvery,
+// or never when it is 0.
+//
+// The TransportCollector reads a transport.Client that sends nothing: the
+// Reactor beats through the no-op transport, so that the rows measure the
+// engine and the collectors rather than HTTP. A scrape reads the same
+// fixed set of counters however busy the Client is, and the Client keeps
+// them whether or not anything reads them, so its scrape costs what it
+// would beside a busy Client.
 type beatPath struct {
 	instances              int
 	period, warmup, window time.Duration
@@ -49,6 +59,10 @@ type beatPathResult struct {
 	scrapeCPU    time.Duration
 	scrapeAllocs uint64
 }
+
+// scrapedMetrics are metrics every scrape must serve: one of each
+// collector's.
+var scrapedMetrics = []string{"beatwheel_beats_sent_total", "beatwheel_transport_dials_total"}
 
 // scrapeTally accumulates what scrapes cost.
 type scrapeTally struct {
@@ -83,6 +97,11 @@ func (s *scrapeTally) scrape(h http.Handler) error {
 	if rec.Code != http.StatusOK || rec.Body.Len() == 0 {
 		return fmt.Errorf("scrape: status %d, %d bytes", rec.Code, rec.Body.Len())
 	}
+	for _, name := range scrapedMetrics {
+		if !strings.Contains(rec.Body.String(), "\n"+name+" ") {
+			return fmt.Errorf("scrape: no %s", name)
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.n++
@@ -109,8 +128,13 @@ func (p beatPath) run() (beatPathResult, error) {
 	stop := make(chan struct{})
 	var scraper sync.WaitGroup
 	if p.scrapeEvery > 0 {
+		client, err := transport.New(transport.Config{Servers: []string{"127.0.0.1:1"}}) // never dialled
+		if err != nil {
+			return res, err
+		}
+		defer client.Close()
 		reg := prometheus.NewRegistry()
-		reg.MustRegister(beatprom.NewReactorCollector(l.Reactor()))
+		reg.MustRegister(beatprom.NewReactorCollector(l.Reactor()), beatprom.NewTransportCollector(client))
 		h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 		scraper.Add(1)
 		go func() {
@@ -170,8 +194,8 @@ func (r beatPathResult) report(b *testing.B) {
 }
 
 // BenchmarkBeatPath runs a Reactor (no-op transport, default wheel) bare,
-// then with a ReactorCollector registered and scraped through promhttp
-// every -scrape-every, in the same process: the rows' ns/beat and
+// then with a ReactorCollector and a TransportCollector registered and
+// scraped through promhttp every -scrape-every, in the same process: the rows' ns/beat and
 // beat-allocs/beat show what the collector adds to the beat path: the
 // BeatPath/round=N/bare and .../collector rows alternate for -rounds
 // rounds. Each row takes a period of warm-up plus -window however large
@@ -200,7 +224,8 @@ func BenchmarkBeatPath(b *testing.B) {
 
 // TestBeatPathHarness runs the benchmark's harness small: both rows beat,
 // and the collector row scrapes, each scrape allocating (so the tally
-// counts them) and serving metrics.
+// counts them) and serving both collectors' metrics (scrape fails
+// otherwise).
 func TestBeatPathHarness(t *testing.T) {
 	for _, every := range []time.Duration{0, 50 * time.Millisecond} {
 		p := beatPath{instances: 1000, period: 100 * time.Millisecond, warmup: 100 * time.Millisecond,

@@ -8,6 +8,10 @@ import (
 	"github.com/beatwheel/beatwheel/wheel"
 )
 
+// chunk is how many expired entries the Handler takes at a time: it loads
+// their slots ahead and re-arms them under one scheduler lock.
+const chunk = 64
+
 // expired is the scheduler's Handler. For each due beat it re-arms the
 // entry at the next point of the instance's schedule after now (its due
 // time plus a whole number of periods: a stall moves no phase and sends no
@@ -30,10 +34,9 @@ func (r *Reactor) expired(batch []wheel.Expired) {
 	stallEnd := time.Duration(r.stallEnd.Load())
 	defer func() { r.lastCall.Store(int64(r.sched.Now())) }()
 	j := r.getJob()
-	a := r.getRearm()
-	timers, ats, errs := &a.timers, &a.ats, &a.errs
 	var (
 		owners  [chunk]*BeatInfo
+		due     [chunk]time.Duration
 		behind  [chunk]time.Duration
 		skipped uint64
 	)
@@ -46,28 +49,32 @@ func (r *Reactor) expired(batch []wheel.Expired) {
 		for i, e := range c {
 			owners[i] = r.slots.load(e.Timer.Index())
 		}
-		for i, e := range c {
-			timers[i] = e.Timer
+		// The chunk becomes its own re-arm, in place: each entry's next
+		// due time, its period kept in Data.
+		for i := range c {
+			e := &c[i]
+			due[i] = e.Due
 			if owners[i] == nil {
 				// Add has not set the slot yet, or Remove cleared it and
 				// is about to cancel the entry: look again later. The
 				// re-arm fails (and the entry is gone) if Cancel came
 				// first; otherwise the coming Cancel stops it.
-				ats[i] = now + unsetRetry
+				e.Due = now + unsetRetry
 				continue
 			}
-			ats[i], behind[i] = nextPhase(e.Due, dataPeriod(e.Data), now)
+			e.Due, behind[i] = nextPhase(e.Due, dataPeriod(e.Data), now)
 		}
 		// Re-arm before beating, the whole chunk under one lock: the
 		// re-arm of an entry that was cancelled, whose slot may already
-		// serve another entry, fails (ErrStale), and so does any re-arm
-		// once the Reactor is closing (ErrStopped).
-		r.sched.ResetAll(timers[:len(c)], ats[:len(c)], errs[:len(c)])
+		// serve another entry, fails (its Timer comes back 0), and so
+		// does any re-arm once the Reactor is closing.
+		r.sched.Rearm(c)
 		for i, e := range c {
 			b := owners[i]
-			if b == nil || errs[i] != nil {
+			if b == nil || e.Timer == 0 {
 				continue
 			}
+			e.Due = due[i]
 			late := now - e.Due
 			r.stats.lateness.Record(uint64(e.Timer.Index()), late)
 			if e.Due < stallEnd && r.tooLate(behind[i], dataPeriod(e.Data)) && r.mark(b, flagSkipped) {
@@ -81,7 +88,6 @@ func (r *Reactor) expired(batch []wheel.Expired) {
 			}
 		}
 	}
-	r.putRearm(a)
 	if skipped > 0 {
 		r.stats.skipped.Add(skipped)
 	}
@@ -134,21 +140,10 @@ func skipFloorOf(s wheel.Scheduler) time.Duration {
 	return skipFloorMin
 }
 
-// dispatch queues j for a sender, or drops it when the Reactor closes. If
-// no sender is waiting for it, it starts one, up to Config.Senders: the
-// pool grows to what the Transport's speed needs, and a blocking Transport
-// gets its concurrency while a fast one keeps a few warm goroutines.
-// dispatch only runs inside the Handler, which Close waits for before it
-// waits for the senders.
+// dispatch queues j for a sender, or drops it when the Reactor closes.
+// It only runs inside the Handler, which Close waits for before it waits
+// for the senders.
 func (r *Reactor) dispatch(j *job) {
-	if r.slack.Add(-1) < 0 {
-		if n := r.started.Add(1); n <= int64(r.cfg.Senders) {
-			r.senders.Add(1)
-			go r.send()
-		} else {
-			r.started.Add(-1)
-		}
-	}
 	select {
 	case r.jobs <- j:
 	case <-r.ctx.Done():
@@ -156,15 +151,10 @@ func (r *Reactor) dispatch(j *job) {
 	}
 }
 
-// send is a sender goroutine: it sends jobs until Close.
-func (r *Reactor) send() {
+// sender is a sender goroutine: it sends jobs until Close.
+func (r *Reactor) sender() {
 	defer r.senders.Done()
-	for {
-		r.slack.Add(1)
-		j, ok := <-r.jobs
-		if !ok {
-			return
-		}
+	for j := range r.jobs {
 		if r.ctx.Err() == nil {
 			r.process(j)
 		}
@@ -172,42 +162,48 @@ func (r *Reactor) send() {
 	}
 }
 
-// tally counts one job's outcomes, to be added to the shared counters once.
-type tally struct {
-	sent, ok, light, notFound, badCode, timeout, transport uint64
-}
-
-// process sends one job and handles every answer as the Nacos client's
-// BeatTask does, but for the light-beat state, which is per instance: adopt
-// the server's interval, follow its light-beat permission (it comes with
-// accepted beats only: a 20404 answer carries none), beat full after a
-// 20404 until a beat is accepted, re-register on 20404, and otherwise beat
-// again next period (expired has re-armed each beat already; a new
-// interval re-arms it once more). Beats stopped since they were queued are
-// not sent. State changes go to Config.Observer.
+// process sends one job and handles its answers, as the Nacos client's
+// BeatTask does but for the light-beat state, which is per instance. Beats
+// stopped since they were queued are not sent (prepare).
 func (r *Reactor) process(j *job) {
 	light := r.light.Load()
 	r.prepare(j, light)
-	n := int64(len(j.beats))
-	if n == 0 {
+	if len(j.beats) == 0 {
 		return
 	}
+	r.send(j)
+	r.answer(j, light)
+}
+
+// send hands j's beats to the Transport, which fills j.results.
+func (r *Reactor) send(j *job) {
+	n := int64(len(j.beats))
 	r.stats.inFlight.Add(n)
 	start := time.Now()
 	r.cfg.Transport.SendBeats(r.ctx, j.beats, j.results[:n])
 	r.stats.sendLatency.Record(uint64(j.expired[0].Timer), time.Since(start))
 	r.stats.inFlight.Add(-n)
+}
 
-	t := tally{sent: uint64(n)}
-	var at time.Time // when the answers came, read at the first transition
-	okSeen, okLight := false, false
+// answer handles the answers to j's beats, sent with the light-beat
+// permission light: it counts them, adopts the server's interval, moves
+// each instance's state (Config.Observer hears of each move), queues a
+// re-registration on 20404, and follows the server's light-beat
+// permission, which comes with accepted beats only (a 20404 answer
+// carries none). Every beat was re-armed for its next period already.
+func (r *Reactor) answer(j *job, light bool) {
+	var (
+		at             time.Time // when the answers came, read at the first transition
+		nLight, nOK    uint64
+		okSeen, permit bool
+	)
 	for i, beat := range j.beats {
 		b, res, f := beat.Info, &j.results[i], j.flags[i]
 		if beat.Light {
-			t.light++
+			nLight++
 		}
 		if res.Err != nil {
-			r.enter(b, f, flagFailing, StateFailing, r.failed(b, res.Err, &t), res.Err, &at)
+			r.enter(b, f, flagFailing, StateFailing, r.failed(b, res.Err), res.Err, &at)
 			continue
 		}
 		if res.ClientBeatInterval > 0 {
@@ -215,25 +211,27 @@ func (r *Reactor) process(j *job) {
 		}
 		switch res.Code {
 		case CodeOK:
-			t.ok++
-			okSeen, okLight = true, res.LightBeatEnabled
+			nOK++
+			okSeen, permit = true, res.LightBeatEnabled
 			if f&(flagFailing|flagNotFound) != 0 && r.unmark(b, flagFailing|flagNotFound)&(flagFailing|flagNotFound) != 0 {
 				r.observe(b, StateRecovered, answeredAt(&at), KindNone, nil)
 			}
 		case CodeNotFound:
-			t.notFound++
+			r.stats.notFound.Add(1)
 			r.enter(b, f, flagNotFound, StateNotFound, KindNotFound, nil, &at)
 			r.rereg.enqueue(b)
 		default:
-			t.badCode++
+			r.stats.badCode.Add(1)
 			r.enter(b, f, flagFailing, StateFailing, KindCode, nil, &at)
 		}
 	}
-	if okSeen && okLight != light {
-		r.light.Store(okLight)
-		r.cfg.Logger.Info("reactor: light beats", "enabled", okLight)
+	r.stats.sent.Add(uint64(len(j.beats)))
+	r.stats.light.Add(nLight)
+	r.stats.ok.Add(nOK)
+	if okSeen && permit != light {
+		r.light.Store(permit)
+		r.cfg.Logger.Info("reactor: light beats", "enabled", permit)
 	}
-	r.stats.add(&t)
 }
 
 // enter sets flag on b, whose flags were f before its beat, and reports
@@ -263,19 +261,20 @@ func (r *Reactor) adopt(b *BeatInfo, e wheel.Expired, interval time.Duration) {
 	if interval == dataPeriod(e.Data) || b.Stopped() {
 		return
 	}
-	next, _ := nextPhase(e.Due, interval, r.sched.Now())
-	// ErrStale: removed meanwhile; ErrStopped: closing. Both end it.
-	_ = r.sched.ResetData(e.Timer, next, periodData(interval))
+	e.Due, _ = nextPhase(e.Due, interval, r.sched.Now())
+	e.Data = periodData(interval)
+	// A stale Timer (removed meanwhile) or a closing Reactor ends it.
+	r.sched.Rearm([]wheel.Expired{e})
 }
 
 // failed counts and logs a beat that got no answer, and returns its kind.
-func (r *Reactor) failed(b *BeatInfo, err error, t *tally) FailureKind {
+func (r *Reactor) failed(b *BeatInfo, err error) FailureKind {
 	kind := KindTransport
 	if isTimeout(err) {
-		t.timeout++
+		r.stats.timeout.Add(1)
 		kind = KindTimeout
 	} else {
-		t.transport++
+		r.stats.transport.Add(1)
 	}
 	if r.logLimit.Allow() {
 		r.cfg.Logger.Warn("reactor: beat failed; beating again next period",

@@ -34,12 +34,13 @@ type Config struct {
 	Transport Transport
 	// Scheduler builds the scheduler that times the beats, handing it the
 	// Reactor's Handler. Default: a *wheel.Wheel with wheel.Config{}.
-	// Tests pass a Manual wheel here to control time.
+	// Tests pass a Manual wheel here to control time. The Reactor keeps an
+	// 8-byte slot per Timer index, so it relies on the dense indices
+	// wheel.Scheduler's Add promises.
 	Scheduler func(wheel.Handler) (wheel.Scheduler, error)
-	// Senders is the most goroutines that call Transport.SendBeats at
-	// once. They start as batches of due beats find none waiting, so a
-	// fast Transport runs on a few and a blocking one on up to Senders.
-	// Default DefaultSenders.
+	// Senders is the number of goroutines that call Transport.SendBeats,
+	// so the most calls at once: New starts them all, and a blocking
+	// Transport gets that much concurrency. Default DefaultSenders.
 	Senders int
 	// BatchSize is the most beats in one SendBeats call. Default
 	// DefaultBatchSize.

@@ -14,9 +14,8 @@
 // An instance is a BeatInfo, keyed "service#ip#port" in a lock-free map.
 // Every beat is an entry in one scheduler (by default a wheel.Wheel). Due
 // beats leave the scheduler in batches and go, in jobs of Config.BatchSize,
-// to a bounded pool of sender goroutines that call the Transport: a sender
-// starts when a job finds none waiting, up to Config.Senders, so a fast
-// Transport runs on a few goroutines and a blocking one on many. For each
+// to Config.Senders sender goroutines, started by New, that call the
+// Transport: a blocking Transport gets that many sends at once. For each
 // answer the Reactor does what BeatReactor.BeatTask does:
 //
 //   - it adopts the server's clientBeatInterval when it is above zero
@@ -66,7 +65,7 @@
 // change. A *wheel.Wheel keeps entries due together side by side, so the
 // slots of one tick's beats lie side by side too. The Handler re-arms a
 // chunk of 64 beats under one scheduler lock. Nothing here allocates per
-// beat: jobs come from a free list, counters are added once per job, and
+// beat: jobs come from a pool, counters are added once per job, and
 // the scheduler's entries are pointer-free. A beat costs O(1) CPU, however
 // many instances there are, and an instance's memory is its BeatInfo, key,
 // map entry, slot and wheel entry, nothing per beat; bench/README.md has

@@ -47,19 +47,26 @@ func (j *job) reset() {
 	j.expired = j.expired[:0]
 }
 
-// getJob returns an empty job: an idle one, or a new one while the
-// Reactor warms up or every job is in use (a Scheduler that calls the
-// Handler concurrently can take more).
+// getJob returns an empty job from the pool, waiting for one if every
+// job is in use, which happens only when a scheduler calls the Handler
+// concurrently: the pool (Reactor.free) holds 2*Senders+2 jobs, enough
+// for a full queue, every sender and one Handler call. A job is allocated
+// when first taken. Once the Reactor closes it does not wait: nothing
+// will be sent.
 func (r *Reactor) getJob() *job {
+	var j *job
 	select {
-	case j := <-r.free:
-		return j
-	default:
-		return newJob(r.cfg.BatchSize)
+	case j = <-r.free:
+	case <-r.ctx.Done():
 	}
+	if j == nil {
+		j = newJob(r.cfg.BatchSize)
+	}
+	return j
 }
 
-// putJob empties j and keeps it for reuse, or drops it if enough are kept.
+// putJob empties j and returns it to the pool; one made while closing is
+// dropped.
 func (r *Reactor) putJob(j *job) {
 	j.reset()
 	select {
@@ -67,3 +74,7 @@ func (r *Reactor) putJob(j *job) {
 	default:
 	}
 }
+
+// idle reports whether every job is back in the pool: nothing queued,
+// being sent or being filled. Tests wait for it.
+func (r *Reactor) idle() bool { return len(r.free) == cap(r.free) }

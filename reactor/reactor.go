@@ -51,14 +51,10 @@ type Reactor struct {
 	// second for beats, one for registrations, at most.
 	logLimit *rate.Limiter
 
-	jobs   chan *job
-	free   chan *job   // idle jobs, so a steady stream of beats allocates none
-	rearms chan *rearm // idle rearms, likewise
-	// slack is senders waiting for a job minus jobs queued for none: a
-	// job dispatched with none to spare starts a sender, up to
-	// Config.Senders (started counts them).
-	slack   atomic.Int64
-	started atomic.Int64
+	// jobs carries batches of beats from the Handler to the
+	// Config.Senders sender goroutines New starts.
+	jobs chan *job
+	free chan *job // the job pool, so a steady stream of beats allocates none (see getJob)
 
 	// life guards closed: Add holds it shared, Close exclusively, so no
 	// Add is half done when Close starts tearing down.
@@ -69,9 +65,8 @@ type Reactor struct {
 	senders sync.WaitGroup
 }
 
-// New starts a Reactor: its scheduler and its re-registration worker.
-// Sender goroutines start as beats need them, up to Config.Senders. Close
-// stops them all.
+// New starts a Reactor: its scheduler, its Config.Senders sender
+// goroutines and its re-registration worker. Close stops them all.
 func New(cfg Config) (*Reactor, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -83,10 +78,12 @@ func New(cfg Config) (*Reactor, error) {
 		jobs:  make(chan *job, cfg.Senders),
 	}
 	// Jobs in use: up to Senders in the queue, Senders being sent, and one
-	// being filled per Handler call (one at a time on a *wheel.Wheel).
+	// being filled per Handler call (one at a time on a *wheel.Wheel). The
+	// pool starts as that many empty places, filled as jobs are first made.
 	r.free = make(chan *job, 2*cfg.Senders+2)
-	// One rearm per Handler call running: one on a *wheel.Wheel.
-	r.rearms = make(chan *rearm, 2)
+	for range cap(r.free) {
+		r.free <- nil
+	}
 	r.logLimit = rate.NewLimiter(1, 2)
 	r.stats.init()
 	r.ctx, r.cancel = context.WithCancel(context.Background())
@@ -101,6 +98,10 @@ func New(cfg Config) (*Reactor, error) {
 		return nil, fmt.Errorf("%w: scheduler: %w", ErrConfig, err)
 	}
 	r.skipFloor = skipFloorOf(r.sched)
+	r.senders.Add(cfg.Senders)
+	for range cfg.Senders {
+		go r.sender()
+	}
 	return r, nil
 }
 

@@ -414,53 +414,30 @@ func TestBeatBeforeSlotIsSet(t *testing.T) {
 	h.advance(first+unsetRetry+b.Period, 2)
 }
 
-// TestSendersStartAsNeeded: a Transport that answers at once is served by
-// one sender however many beats pass; one that blocks gets Config.Senders
-// concurrent sends, and never more.
-func TestSendersStartAsNeeded(t *testing.T) {
-	t.Run("fast transport", func(t *testing.T) {
-		h := newHarness(t, Config{Senders: 8}) // a job per tick
-		var dues []time.Duration
-		for j := range 50 {
-			b := instance(1, j)
-			require.NoError(t, h.r.Add(b))
-			dues = append(dues, firstDue(b))
-		}
-		slices.Sort(dues)
-		for k, due := range dues {
-			if k+1 < len(dues) && dues[k+1] == due {
-				continue // fires with the next
-			}
-			// Each batch finds the sender waiting for it again.
-			require.Eventually(t, func() bool { return h.r.slack.Load() == h.r.started.Load() }, 10*time.Second, time.Millisecond)
-			h.advance(due, uint64(k+1))
-		}
-		assert.Equal(t, int64(1), h.r.started.Load())
-	})
-	t.Run("blocking transport", func(t *testing.T) {
-		const senders, n = 3, 20
-		h := newHarness(t, Config{Senders: senders, BatchSize: 1, SkipLate: neverSkip})
-		block := make(chan struct{})
-		h.f.mu.Lock()
-		h.f.block = block
-		h.f.mu.Unlock()
-		for j := range n {
-			require.NoError(t, h.r.Add(instance(1, j)))
-		}
-		advanced := make(chan error)
-		go func() { advanced <- h.w.Advance(5 * time.Second) }()
-		for range senders {
-			<-h.f.sendsStarted
-		}
-		// The Handler now waits on a full queue: no sender can start.
-		require.Eventually(t, func() bool { return len(h.r.jobs) == cap(h.r.jobs) }, 10*time.Second, time.Millisecond)
-		assert.Empty(t, h.f.sendsStarted, "a send beyond Config.Senders started")
-		assert.Equal(t, int64(senders), h.r.started.Load())
-		close(block)
-		require.NoError(t, <-advanced)
-		h.waitSent(n)
-		assert.Equal(t, int64(senders), h.r.started.Load())
-	})
+// TestSendersBoundConcurrency: a Transport that blocks gets Config.Senders
+// concurrent sends, and never more, while the Handler waits on the full
+// queue; every beat is sent once the Transport answers.
+func TestSendersBoundConcurrency(t *testing.T) {
+	const senders, n = 3, 20
+	h := newHarness(t, Config{Senders: senders, BatchSize: 1, SkipLate: neverSkip})
+	block := make(chan struct{})
+	h.f.mu.Lock()
+	h.f.block = block
+	h.f.mu.Unlock()
+	for j := range n {
+		require.NoError(t, h.r.Add(instance(1, j)))
+	}
+	advanced := make(chan error)
+	go func() { advanced <- h.w.Advance(5 * time.Second) }()
+	for range senders {
+		<-h.f.sendsStarted
+	}
+	// The Handler now waits on a full queue, every sender in a send.
+	require.Eventually(t, func() bool { return len(h.r.jobs) == cap(h.r.jobs) }, 10*time.Second, time.Millisecond)
+	assert.Empty(t, h.f.sendsStarted, "a send beyond Config.Senders started")
+	close(block)
+	require.NoError(t, <-advanced)
+	h.waitSent(n)
 }
 
 // TestReregisterRateDefaults: the rate's floor and ceiling default around

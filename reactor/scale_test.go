@@ -186,7 +186,7 @@ func scaleSlot(b *BeatInfo) int {
 // handed out was sent and answered: no job queued, every sender idle.
 func (s *scaleRun) advance(to time.Duration) {
 	require.NoError(s.t, s.w.Advance(to))
-	for s.r.slack.Load() != s.r.started.Load() || len(s.r.jobs) > 0 {
+	for !s.r.idle() {
 		runtime.Gosched()
 	}
 }

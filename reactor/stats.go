@@ -112,16 +112,16 @@ type Failures struct {
 // Total is the number of failed beats.
 func (f Failures) Total() uint64 { return f.NotFound + f.Code + f.Timeout + f.Transport }
 
-// Percentiles summarises a latency distribution. Its fields are those of
-// measure.Summary, so that one converts to the other.
-type Percentiles struct {
-	Count                    uint64
-	P50, P90, P99, P999, Max time.Duration
-}
+// Percentiles summarises a latency distribution: the number of
+// observations (Count), the 50th, 90th, 99th and 99.9th percentiles (P50,
+// P90, P99, P999) and the largest (Max), all from one reading. It is the
+// summary the project's reports use (internal/measure's), not a copy.
+type Percentiles = measure.Summary
 
-// counters are the Reactor's shared counters. Senders add a whole job's
-// tally at once, so they touch these cache lines once per batch, not per
-// beat.
+// counters are the Reactor's shared counters, each added to in one place.
+// A sender adds a whole job's sent, light and OK beats at once, so it
+// touches these cache lines once per batch, not per beat; failures and
+// re-registrations, the exceptions, count one by one.
 type counters struct {
 	sent, light, ok                           atomic.Uint64
 	notFound, badCode, timeout, transport     atomic.Uint64
@@ -137,24 +137,6 @@ func (c *counters) init() {
 	// call. One stripe each is enough, and saves 105 KiB per Reactor.
 	c.lateness = measure.NewStripedHistogram(1)
 	c.sendLatency = measure.NewStripedHistogram(1)
-}
-
-func (c *counters) add(t *tally) {
-	c.sent.Add(t.sent)
-	if t.light > 0 {
-		c.light.Add(t.light)
-	}
-	if t.ok > 0 {
-		c.ok.Add(t.ok)
-	}
-	for _, p := range []struct {
-		n uint64
-		c *atomic.Uint64
-	}{{t.notFound, &c.notFound}, {t.badCode, &c.badCode}, {t.timeout, &c.timeout}, {t.transport, &c.transport}} {
-		if p.n > 0 {
-			p.c.Add(p.n)
-		}
-	}
 }
 
 // Stats returns a snapshot of r's counters. O(1) but for the histograms'
@@ -185,8 +167,8 @@ func (r *Reactor) Stats() Stats {
 		ReregisterRate:      r.rereg.ctl.current(),
 		InFlight:            c.inFlight.Load(),
 
-		Lateness:             Percentiles(late.Summary()),
-		SendLatency:          Percentiles(send.Summary()),
+		Lateness:             late.Summary(),
+		SendLatency:          send.Summary(),
 		LatenessHistogram:    histogramOf(late),
 		SendLatencyHistogram: histogramOf(send),
 	}

@@ -23,8 +23,8 @@
 // levels (ten with the default shape) for any int64 delta, so there is no
 // overflow list.
 //
-// As cur moves forward, each level-0 list is emptied into the Handler when
-// cur reaches it. When cur crosses the start of an upper-level list's span
+// As cur moves forward, each level-0 list is flushed whole when cur reaches
+// it and handed to the Handler. When cur crosses the start of an upper-level list's span
 // (cur mod Slots wraps to 0, and so on up), that list cascades: its entries
 // are placed again, relative to the new cur, into lower levels. An entry
 // cascades at most once per level it sits above level 0.
@@ -95,6 +95,21 @@
 //
 // bench/README.md has the engine's cost per beat fresh, after every entry
 // was replaced and under steady churn, with the command for each.
+//
+// # Changing the bucket
+//
+// A slot's list is a bucket (bucket.go): push, remove and flush, as in
+// Kafka's TimerTaskList, with no knowledge of ticks, levels or bitmaps. An
+// entry says where it is (entry.loc: a bucket, or firing while its tick
+// is handed out; entry.pos: its place in the bucket's array). levels
+// (levels.go) calls the bucket in three places only: insert (push),
+// remove (remove) and, when a tick fires or an upper slot cascades, flush.
+// A flushed tick is handed out from its array front to back; an entry
+// cancelled or re-armed meanwhile gets another loc and is skipped, so the
+// bucket needs no cursor. To try another layout, change bucket.go and run
+// its table test (TestBucket), the model test against a plain map
+// (TestModel), levels.check's invariants (run after every step of the
+// model test) and BenchmarkBeat for the cost.
 //
 // Time is the monotonic clock (time.Since the wheel's start): a wall-clock
 // jump neither fires everything nor stalls the wheel. Config.Manual replaces

@@ -6,29 +6,21 @@ import "fmt"
 // counters agree. Test-only: O(entries + slots).
 func (l *levels) check() error {
 	pending, upper := 0, 0
-	for h, list := range l.lists {
-		live := list[l.drainedIn(uint32(h)):]
-		occupied := len(live) > 0
+	for h, b := range l.buckets {
+		occupied := b.len() > 0
 		if int64(h) < l.slots {
 			if got := l.occupied[h>>6]>>(h&63)&1 == 1; got != occupied {
-				return fmt.Errorf("level-0 slot %d: bitmap %v, list %v", h, got, occupied)
+				return fmt.Errorf("level-0 slot %d: bitmap %v, bucket %v", h, got, occupied)
 			}
 		} else {
 			k, j := l.upperSlot(uint32(h))
 			if got := l.upperOcc[k]>>j&1 == 1; got != occupied {
-				return fmt.Errorf("level %d slot %d: bitmap %v, list %v", k, j, got, occupied)
+				return fmt.Errorf("level %d slot %d: bitmap %v, bucket %v", k, j, got, occupied)
 			}
 		}
-		for p, i := range list {
-			e := l.slab.at(i)
-			if p < len(list)-len(live) {
-				if e.loc == uint32(h) {
-					return fmt.Errorf("entry %d handed out from list %d still says it is there", i, h)
-				}
-				continue
-			}
-			if e.loc != uint32(h) || e.pos != uint32(p) {
-				return fmt.Errorf("entry %d at list %d position %d says list %d position %d", i, h, p, e.loc, e.pos)
+		for p, i := range b.ids {
+			if e := l.slab.at(i); e.loc != uint32(h) || e.pos != uint32(p) {
+				return fmt.Errorf("entry %d at bucket %d position %d says bucket %d position %d", i, h, p, e.loc, e.pos)
 			}
 			pending++
 			if int64(h) >= l.slots {
@@ -36,9 +28,28 @@ func (l *levels) check() error {
 			}
 		}
 	}
-	if l.drained > 0 && len(l.lists[l.cur&l.mask0]) <= l.drained {
-		return fmt.Errorf("drained %d of a list of %d", l.drained, len(l.lists[l.cur&l.mask0]))
+	if l.fired > len(l.firing) {
+		return fmt.Errorf("fired %d of %d", l.fired, len(l.firing))
 	}
+	firing := 0
+	for p, i := range l.firing {
+		if l.slab.at(i).loc == locFiring {
+			if p < l.fired {
+				return fmt.Errorf("entry %d handed out from firing still says it is there", i)
+			}
+			firing++
+		}
+	}
+	inSlab := 0
+	for i := uint32(1); i < l.slab.n; i++ {
+		if l.slab.at(i).loc == locFiring {
+			inSlab++
+		}
+	}
+	if inSlab != firing {
+		return fmt.Errorf("%d entries say they are firing; firing holds %d", inSlab, firing)
+	}
+	pending += firing
 	if pending != l.pending || upper != l.upper {
 		return fmt.Errorf("counted %d pending, %d upper; counters say %d, %d", pending, upper, l.pending, l.upper)
 	}

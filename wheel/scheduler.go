@@ -28,23 +28,21 @@ var (
 // zero Timer is never issued.
 type Timer uint64
 
-// Index returns the index of t's entry. Every Scheduler keeps indices dense:
-// from 1 up to at most a seventh above the most entries it held at once (a
-// *Wheel reserves and keeps free entries so that entries due together sit
-// side by side, within an eighth of its slab), and an index reused only
-// after Cancel freed its entry. A consumer can thus keep per-entry state in
-// a slice indexed by it and tell reuses apart by Generation.
+// Index returns the index of t's entry: from 1, and reused, under a new
+// Generation, only after Cancel freed the entry. How densely a scheduler
+// packs indices is part of its Scheduler contract (see Scheduler.Add).
 func (t Timer) Index() uint32 { return uint32(t) }
 
 // Generation returns the generation of t's entry (see Index).
 func (t Timer) Generation() uint32 { return uint32(t >> 32) }
 
-// Expired describes one entry handed to a Handler.
+// Expired describes one entry handed to a Handler, or one re-arm given to
+// Scheduler.Rearm.
 type Expired struct {
 	// Timer is the entry that fired. It stays allocated (idle) until the
-	// consumer re-arms it with Reset or frees it with Cancel.
+	// consumer re-arms it (Rearm) or frees it (Cancel).
 	Timer Timer
-	// Data is the caller's value given to Add.
+	// Data is the caller's value given to Add (or to the last Rearm).
 	Data uint64
 	// Due is the time the entry was armed for, on the scheduler's clock.
 	Due time.Duration
@@ -56,14 +54,16 @@ type Expired struct {
 // Cancel. *Wheel calls it from one goroutine, never concurrently with itself;
 // other schedulers may call it concurrently (the russellluo adapter does, one
 // expiry per call), so a Handler shared between them must be safe for that.
-// The batch slice is reused after Handler returns: copy what must outlive it.
+// The Handler owns the batch until it returns: it may change the elements,
+// for example to hand them to Rearm with their next due times, but the
+// slice is reused after Handler returns: copy what must outlive it.
 // A Handler that blocks delays every later expiry (back-pressure); it must not
 // call Stop.
 type Handler func(batch []Expired)
 
-// Scheduler is the timer service the reactor consumes. It is implemented by
-// *Wheel and by the adapter in package wheel/russellluo, so the engine can run
-// on either and benchmarks can compare them.
+// Scheduler is the timer service the reactor consumes: just what it calls.
+// It is implemented by *Wheel and by the adapter in package wheel/russellluo,
+// so the engine can run on either and benchmarks can compare them.
 //
 // Every method is safe for concurrent use. Times are durations on the
 // scheduler's own monotonic clock (see Now), never wall-clock readings.
@@ -72,17 +72,18 @@ type Scheduler interface {
 	Now() time.Duration
 	// Add arms a new entry to fire at (or as soon after as the scheduler can)
 	// the given time, carrying data back to the Handler.
+	//
+	// Indices are dense: the Timers Add returns have indices from 1 up to
+	// at most a seventh above the most entries held at once, so a consumer
+	// (the reactor) can keep per-entry state in a slice indexed by
+	// Timer.Index and tell reuses apart by Timer.Generation.
 	Add(at time.Duration, data uint64) (Timer, error)
-	// Reset re-arms t to fire at the given time, whether it is idle (fired
-	// and not yet re-armed) or still pending. The data given to Add is kept.
-	Reset(t Timer, at time.Duration) error
-	// ResetData re-arms t as Reset does and replaces its data: later
-	// expiries carry the new value.
-	ResetData(t Timer, at time.Duration, data uint64) error
-	// ResetAll re-arms each ts[k] for ats[k] as Reset does and sets errs[k]
-	// to what Reset would have returned. The three slices have the same
-	// length. A Handler re-arming its batch saves a lock per entry.
-	ResetAll(ts []Timer, ats []time.Duration, errs []error)
+	// Rearm re-arms each arms[k].Timer, idle (fired and not yet re-armed) or
+	// still pending, to fire at arms[k].Due carrying arms[k].Data, and sets
+	// arms[k].Timer to 0 where it could not: the Timer was stale, or the
+	// scheduler is stopped. A Handler re-arming its batch in place pays one
+	// lock for all of it.
+	Rearm(arms []Expired)
 	// Cancel frees t. It reports whether t was pending, that is whether
 	// this call prevented a firing. Exactly one of "fired" and "Cancel
 	// returned true" happens for each arm. After Cancel the handle is stale.

@@ -8,14 +8,15 @@ import "math"
 type entry struct {
 	at   int64  // due time, nanoseconds on the wheel clock
 	data uint64 // the caller's value
-	pos  uint32 // its position in the list at loc, or the next free entry of its group
+	pos  uint32 // its position in the bucket at loc, or the next free entry of its group
 	gen  uint32 // bumped on release, so stale Timers are recognised
-	loc  uint32 // index into levels.lists of the list holding it, or locIdle/locFree
+	loc  uint32 // index into levels.buckets of the bucket holding it, or locFiring/locIdle/locFree
 }
 
 const (
-	locIdle = math.MaxUint32 - 1 // allocated, not in any list (fired or not yet armed)
-	locFree = math.MaxUint32     // free, reserved in a run, or never used
+	locFiring = math.MaxUint32 - 2 // pending in levels.firing: its tick is being handed out
+	locIdle   = math.MaxUint32 - 1 // allocated, not in any bucket (fired or not yet armed)
+	locFree   = math.MaxUint32     // free, reserved in a run, or never used
 
 	chunkBits = 12
 	chunkSize = 1 << chunkBits
@@ -23,7 +24,7 @@ const (
 
 	// maxEntries is the most entries a slab holds: index 0 is the nil index
 	// and indices must stay below the loc sentinels.
-	maxEntries = locIdle - 1
+	maxEntries = locFiring - 1
 )
 
 // slab stores entries in fixed-size chunks addressed by a uint32 index.

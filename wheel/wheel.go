@@ -21,7 +21,7 @@ import (
 // that entries due together sit together (see the package documentation):
 // the slab grows only while reserved and free entries are within an eighth
 // of it, so indices stay within a seventh above the most entries held at
-// once. Add 4 bytes per armed entry in the list arrays (up to twice that
+// once. Add 4 bytes per armed entry in the bucket arrays (up to twice that
 // with their slack), 24 bytes per level-0 slot, and 8 bytes per 256
 // entries for the free lists.
 //
@@ -116,51 +116,39 @@ func (w *Wheel) Add(at time.Duration, data uint64) (Timer, error) {
 // Reset re-arms t to fire at time at, whether t is idle (it fired) or still
 // pending (it moves). O(1).
 func (w *Wheel) Reset(t Timer, at time.Duration) error {
-	return w.reset(t, at, false, 0)
-}
-
-// ResetData re-arms t as Reset does and replaces its data. O(1).
-func (w *Wheel) ResetData(t Timer, at time.Duration, data uint64) error {
-	return w.reset(t, at, true, data)
-}
-
-// ResetAll re-arms each ts[k] for ats[k] as Reset does, under one lock,
-// and sets errs[k] to what Reset would have returned. O(len(ts)).
-func (w *Wheel) ResetAll(ts []Timer, ats []time.Duration, errs []error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.stopped {
-		for k := range ts {
-			errs[k] = ErrStopped
-		}
-		return
-	}
-	for k, t := range ts {
-		errs[k] = w.resetLocked(t, ats[k], false, 0)
-	}
-}
-
-// reset is Reset, and ResetData when setData is true.
-func (w *Wheel) reset(t Timer, at time.Duration, setData bool, data uint64) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.stopped {
 		return ErrStopped
 	}
-	return w.resetLocked(t, at, setData, data)
-}
-
-// resetLocked is reset with mu held, on a wheel not stopped.
-func (w *Wheel) resetLocked(t Timer, at time.Duration, setData bool, data uint64) error {
 	i, e := w.l.slab.lookup(t)
 	if e == nil {
 		return ErrStale
 	}
-	if setData {
-		e.data = data
-	}
 	w.armed(w.l.rearm(i, e, int64(at)))
 	return nil
+}
+
+// Rearm re-arms each arms[k].Timer for arms[k].Due with arms[k].Data, as
+// Reset does, under one lock, and sets arms[k].Timer to 0 where Reset
+// would have failed. O(len(arms)).
+func (w *Wheel) Rearm(arms []Expired) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for k := range arms {
+		a := &arms[k]
+		if w.stopped {
+			a.Timer = 0
+			continue
+		}
+		i, e := w.l.slab.lookup(a.Timer)
+		if e == nil {
+			a.Timer = 0
+			continue
+		}
+		e.data = a.Data
+		w.armed(w.l.rearm(i, e, int64(a.Due)))
+	}
 }
 
 // Cancel frees t and reports whether it was pending: true means it will not

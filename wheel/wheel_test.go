@@ -189,9 +189,8 @@ func TestBatchesRespectMaxBatch(t *testing.T) {
 		ticks = append(ticks, e.Due)
 	}
 	assert.IsNonDecreasing(t, ticks, "tick order")
-	// With no Cancel, Reset or cascade, a tick's list is in arm order, so
-	// this is the order here. The Handler is promised no order within a
-	// tick: unlink moves the last entry into the hole, and cascades append.
+	// A tick fires in slab order, which with no Cancel or Reset is arm
+	// order here. The Handler is promised no order within a tick.
 	assert.Equal(t, []uint64{0, 2, 4, 6, 8, 1, 3, 5, 7, 9}, dataOf(f.got))
 }
 
@@ -390,13 +389,15 @@ func TestRunsCostLittleMemory(t *testing.T) {
 	t.Logf("%d entries for %d: %d unused", slab, n, slab-n)
 }
 
-// TestResetDataReplacesData: later expiries carry the new data; Reset keeps
-// whatever data the entry has.
-func TestResetDataReplacesData(t *testing.T) {
+// TestRearmReplacesData: later expiries carry the data Rearm gave; Reset
+// keeps whatever data the entry has.
+func TestRearmReplacesData(t *testing.T) {
 	w, f := manual(t, Config{Tick: time.Millisecond})
-	tm, err := w.Add(time.Hour, 1) // pending: ResetData moves it
+	tm, err := w.Add(time.Hour, 1) // pending: Rearm moves it
 	require.NoError(t, err)
-	require.NoError(t, w.ResetData(tm, 2*time.Millisecond, 7))
+	arms := []Expired{{Timer: tm, Data: 7, Due: 2 * time.Millisecond}}
+	w.Rearm(arms)
+	require.Equal(t, tm, arms[0].Timer)
 	require.NoError(t, w.Advance(2*time.Millisecond))
 	require.NoError(t, w.Reset(tm, 4*time.Millisecond)) // idle: re-arm, data kept
 	require.NoError(t, w.Advance(4*time.Millisecond))
@@ -404,7 +405,11 @@ func TestResetDataReplacesData(t *testing.T) {
 	other, err := w.Add(time.Hour, 0)
 	require.NoError(t, err)
 	require.True(t, w.Cancel(other))
-	assert.ErrorIs(t, w.ResetData(other, time.Second, 1), ErrStale)
+	arms = []Expired{{Timer: other, Data: 1, Due: time.Second}, {Timer: tm, Data: 1, Due: time.Second}}
+	w.Rearm(arms)
+	assert.Equal(t, []Timer{0, tm}, []Timer{arms[0].Timer, arms[1].Timer}, "the stale one zeroed, the live one re-armed")
 	w.Stop()
-	assert.ErrorIs(t, w.ResetData(tm, time.Second, 1), ErrStopped)
+	arms[1].Timer = tm
+	w.Rearm(arms[1:])
+	assert.Zero(t, arms[1].Timer, "stopped")
 }

@@ -86,6 +86,7 @@ type Load struct {
 	// resetErrors counts re-arms the scheduler refused other than because
 	// it was stopped; each one is an instance that stopped beating.
 	resetErrors atomic.Uint64
+	stopping    atomic.Bool // set by Stop: a refused re-arm is no error then
 	stopOnce    sync.Once
 }
 
@@ -118,13 +119,16 @@ func Start(newSched NewScheduler, cfg Config) (*Load, error) {
 // handle is the scheduler's Handler: one beat per expired entry, then
 // re-arm it one period after its due time, or now if that has passed. It
 // reads the clock once per batch and allocates nothing. It is safe for
-// concurrent calls (the RussellLuo adapter makes them).
+// concurrent calls (the RussellLuo adapter makes them). Each entry is
+// re-armed on its own, a lock each, as a simple consumer would.
 func (l *Load) handle(batch []wheel.Expired) {
 	now := l.sched.Now()
-	for _, e := range batch {
-		Beat(l.meter, e.Data, now-e.Due)
-		if err := l.sched.Reset(e.Timer, max(e.Due+l.period, now)); err != nil {
-			if errors.Is(err, wheel.ErrStopped) {
+	for i := range batch {
+		e := batch[i : i+1]
+		Beat(l.meter, e[0].Data, now-e[0].Due)
+		e[0].Due = max(e[0].Due+l.period, now)
+		if l.sched.Rearm(e); e[0].Timer == 0 {
+			if l.stopping.Load() {
 				return
 			}
 			l.resetErrors.Add(1)
@@ -138,5 +142,8 @@ func (l *Load) ResetErrors() uint64 { return l.resetErrors.Load() }
 
 // Stop stops the scheduler: no beat fires after it returns. Idempotent.
 func (l *Load) Stop() {
-	l.stopOnce.Do(l.sched.Stop)
+	l.stopOnce.Do(func() {
+		l.stopping.Store(true)
+		l.sched.Stop()
+	})
 }

@@ -1,7 +1,6 @@
 package beatload
 
 import (
-	"errors"
 	"testing"
 	"time"
 
@@ -137,12 +136,16 @@ func TestStopEndsBeats(t *testing.T) {
 	assert.Zero(t, m.Beats())
 }
 
-// errScheduler refuses every Reset, as a broken scheduler would.
+// errScheduler refuses every re-arm, as a broken scheduler would.
 type errScheduler struct {
 	wheel.Scheduler
 }
 
-func (errScheduler) Reset(wheel.Timer, time.Duration) error { return errors.New("refused") }
+func (errScheduler) Rearm(arms []wheel.Expired) {
+	for i := range arms {
+		arms[i].Timer = 0
+	}
+}
 
 func TestResetErrorsAreCounted(t *testing.T) {
 	var w *wheel.Wheel

@@ -4,7 +4,7 @@
 //
 // The adapter adds what the interface promises and timingwheel does not:
 // uint64 handles with generations (a handle kept after Cancel is stale, never
-// another entry's), Reset of an idle or pending entry, exactly one of "fired"
+// another entry's), Rearm of an idle or pending entry, exactly one of "fired"
 // and "Cancel returned true" per arm even when Cancel races the expiry, and a
 // Stop that returns only after every task goroutine has. What it cannot hide
 // is timingwheel's design: an allocation per arm, a goroutine per expiry, and

@@ -145,52 +145,41 @@ func (s *Scheduler) Add(at time.Duration, data uint64) (wheel.Timer, error) {
 
 // Reset re-arms t for at, whether it is idle or pending.
 func (s *Scheduler) Reset(t wheel.Timer, at time.Duration) error {
-	return s.reset(t, at, false, 0)
-}
-
-// ResetData re-arms t as Reset does and replaces its data.
-func (s *Scheduler) ResetData(t wheel.Timer, at time.Duration, data uint64) error {
-	return s.reset(t, at, true, data)
-}
-
-// ResetAll re-arms each ts[k] for ats[k] as Reset does, under one lock,
-// and sets errs[k] to what Reset would have returned.
-func (s *Scheduler) ResetAll(ts []wheel.Timer, ats []time.Duration, errs []error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.stopped {
-		for k := range ts {
-			errs[k] = wheel.ErrStopped
-		}
-		return
-	}
-	for k, t := range ts {
-		errs[k] = s.resetLocked(t, ats[k], false, 0)
-	}
-}
-
-// reset is Reset, and ResetData when setData is true.
-func (s *Scheduler) reset(t wheel.Timer, at time.Duration, setData bool, data uint64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopped {
 		return wheel.ErrStopped
 	}
-	return s.resetLocked(t, at, setData, data)
-}
-
-// resetLocked is reset with mu held, on a scheduler not stopped.
-func (s *Scheduler) resetLocked(t wheel.Timer, at time.Duration, setData bool, data uint64) error {
 	i, e := s.lookup(t)
 	if e == nil {
 		return wheel.ErrStale
 	}
 	s.disarm(e)
-	if setData {
-		e.data = data
-	}
 	s.arm(i, e, at)
 	return nil
+}
+
+// Rearm re-arms each arms[k].Timer for arms[k].Due with arms[k].Data, as
+// Reset does, under one lock, and sets arms[k].Timer to 0 where Reset
+// would have failed.
+func (s *Scheduler) Rearm(arms []wheel.Expired) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k := range arms {
+		a := &arms[k]
+		if s.stopped {
+			a.Timer = 0
+			continue
+		}
+		i, e := s.lookup(a.Timer)
+		if e == nil {
+			a.Timer = 0
+			continue
+		}
+		s.disarm(e)
+		e.data = a.Data
+		s.arm(i, e, a.Due)
+	}
 }
 
 // Cancel frees t and reports whether it was pending: true means it will not

@@ -2,6 +2,7 @@ package schedulertest
 
 import (
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -35,9 +36,8 @@ func Run(t *testing.T, cfg Config) {
 	}{
 		{"FiresEachOnce", cfg.testFiresEachOnce},
 		{"Cancel", cfg.testCancel},
-		{"ResetPendingAndIdle", cfg.testResetPendingAndIdle},
-		{"ResetData", cfg.testResetDataReplacesData},
-		{"ResetAll", cfg.testResetAll},
+		{"RearmPendingAndIdle", cfg.testRearmPendingAndIdle},
+		{"Rearm", cfg.testRearm},
 		{"CancelRacesExpiry", cfg.testCancelRacesExpiry},
 		{"Stop", cfg.testStop},
 		{"ConcurrentUse", cfg.testConcurrentUse},
@@ -115,7 +115,7 @@ func (c Config) testCancel(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, s.Cancel(tm), "pending")
 	assert.False(t, s.Cancel(tm), "stale")
-	assert.ErrorIs(t, s.Reset(tm, s.Now()), wheel.ErrStale)
+	assert.False(t, rearm(s, tm, s.Now(), 1), "stale")
 	// A later Add reuses the slot under a new generation.
 	tm2, err := s.Add(s.Now()+time.Hour, 2)
 	require.NoError(t, err)
@@ -124,13 +124,13 @@ func (c Config) testCancel(t *testing.T) {
 	assert.False(t, s.Cancel(tm), "the old handle never names the new entry")
 	time.Sleep(40 * c.Tick)
 	assert.Zero(t, col.count.Load())
-	assert.ErrorIs(t, s.Reset(0, 0), wheel.ErrStale, "the zero Timer")
-	assert.ErrorIs(t, s.Reset(wheel.Timer(1<<32|999), 0), wheel.ErrStale, "never issued")
+	assert.False(t, rearm(s, 0, 0, 0), "the zero Timer")
+	assert.False(t, rearm(s, wheel.Timer(1<<32|999), 0, 0), "never issued")
 }
 
-// testResetPendingAndIdle moves a pending entry earlier, then re-arms it
+// testRearmPendingAndIdle moves a pending entry earlier, then re-arms it
 // from the Handler as a periodic beat does.
-func (c Config) testResetPendingAndIdle(t *testing.T) {
+func (c Config) testRearmPendingAndIdle(t *testing.T) {
 	const beats = 5
 	var s wheel.Scheduler
 	var mu sync.Mutex
@@ -145,13 +145,13 @@ func (c Config) testResetPendingAndIdle(t *testing.T) {
 				close(done)
 				continue
 			}
-			assert.NoError(t, s.Reset(e.Timer, e.Due+5*c.Tick))
+			assert.True(t, rearm(s, e.Timer, e.Due+5*c.Tick, e.Data))
 		}
 	})
 	tm, err := s.Add(time.Hour, 7)
 	require.NoError(t, err)
 	first := s.Now() + 5*c.Tick
-	require.NoError(t, s.Reset(tm, first))
+	require.True(t, rearm(s, tm, first, 7))
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):
@@ -240,7 +240,7 @@ func (c Config) testStop(t *testing.T) {
 	assert.Equal(t, int64(1), calls.Load())
 	_, err = s.Add(0, 0)
 	assert.ErrorIs(t, err, wheel.ErrStopped)
-	assert.ErrorIs(t, s.Reset(pending[0], 0), wheel.ErrStopped)
+	assert.False(t, rearm(s, pending[0], 0, 0), "stopped")
 	assert.False(t, s.Cancel(pending[1]))
 }
 
@@ -253,7 +253,7 @@ func (c Config) testConcurrentUse(t *testing.T) {
 		for _, e := range batch {
 			fired.Add(1)
 			if e.Data%2 == 0 {
-				_ = s.Reset(e.Timer, s.Now()+2*c.Tick)
+				rearm(s, e.Timer, s.Now()+2*c.Tick, e.Data)
 			}
 		}
 	})
@@ -271,7 +271,7 @@ func (c Config) testConcurrentUse(t *testing.T) {
 				case 0:
 					s.Cancel(tm)
 				case 1:
-					assert.NoError(t, s.Reset(tm, s.Now()+c.Tick))
+					assert.True(t, rearm(s, tm, s.Now()+c.Tick, uint64(g*1000+i)))
 				}
 			}
 		}()
@@ -315,23 +315,10 @@ func (c Config) testTimerIndicesAreDense(t *testing.T) {
 	}
 }
 
-func (c Config) testResetDataReplacesData(t *testing.T) {
-	col := newCollector()
-	s := c.start(t, col.handle)
-	tm, err := s.Add(s.Now()+time.Hour, 1)
-	require.NoError(t, err)
-	require.NoError(t, s.ResetData(tm, s.Now()+2*c.Tick, 9))
-	require.Eventually(t, func() bool { return col.count.Load() == 1 }, 5*time.Second, c.Tick)
-	col.mu.Lock()
-	assert.Equal(t, uint64(9), col.fired[tm][0].Data)
-	col.mu.Unlock()
-	assert.ErrorIs(t, s.ResetData(0, 0, 1), wheel.ErrStale)
-}
-
-// testResetAll: ResetAll re-arms live entries, pending or idle, for their
-// own times; a cancelled entry gets ErrStale and the rest are unaffected;
-// after Stop every entry gets ErrStopped.
-func (c Config) testResetAll(t *testing.T) {
+// testRearm: Rearm re-arms live entries, pending or idle, for their own
+// times with their new data; a cancelled entry's Timer is zeroed and the
+// rest are unaffected; after Stop every Timer is zeroed.
+func (c Config) testRearm(t *testing.T) {
 	col := newCollector()
 	s := c.start(t, col.handle)
 	idle, err := s.Add(s.Now()+c.Tick, 1)
@@ -344,24 +331,34 @@ func (c Config) testResetAll(t *testing.T) {
 	require.True(t, s.Cancel(gone))
 
 	now := s.Now()
-	ts := []wheel.Timer{idle, gone, pending}
-	ats := []time.Duration{now + 2*c.Tick, now + 2*c.Tick, now + 4*c.Tick}
-	errs := make([]error, len(ts))
-	s.ResetAll(ts, ats, errs)
-	assert.NoError(t, errs[0])
-	assert.ErrorIs(t, errs[1], wheel.ErrStale)
-	assert.NoError(t, errs[2])
+	arms := []wheel.Expired{
+		{Timer: idle, Data: 11, Due: now + 2*c.Tick},
+		{Timer: gone, Data: 13, Due: now + 2*c.Tick},
+		{Timer: pending, Data: 12, Due: now + 4*c.Tick},
+	}
+	want := slices.Clone(arms)
+	s.Rearm(arms)
+	assert.Equal(t, []wheel.Timer{idle, 0, pending}, []wheel.Timer{arms[0].Timer, arms[1].Timer, arms[2].Timer})
 	require.Eventually(t, func() bool { return col.count.Load() == 3 }, 5*time.Second, c.Tick)
 	col.mu.Lock()
 	assert.Len(t, col.fired[idle], 2)
-	assert.Equal(t, ats[0], col.fired[idle][1].Due)
-	assert.Equal(t, []wheel.Expired{{Timer: pending, Data: 2, Due: ats[2]}}, col.fired[pending])
+	assert.Equal(t, want[0], col.fired[idle][1])
+	assert.Equal(t, []wheel.Expired{want[2]}, col.fired[pending], "moved, with its new data")
 	assert.Empty(t, col.fired[gone])
 	col.mu.Unlock()
 
 	s.Stop()
-	s.ResetAll(ts, ats, errs)
-	for k := range errs {
-		assert.ErrorIs(t, errs[k], wheel.ErrStopped, k)
+	arms = slices.Clone(want)
+	s.Rearm(arms)
+	for k := range arms {
+		assert.Zero(t, arms[k].Timer, k)
 	}
+}
+
+// rearm re-arms t for at with data through s.Rearm and reports whether
+// it could.
+func rearm(s wheel.Scheduler, t wheel.Timer, at time.Duration, data uint64) bool {
+	arms := []wheel.Expired{{Timer: t, Data: data, Due: at}}
+	s.Rearm(arms)
+	return arms[0].Timer != 0
 }
