@@ -30,6 +30,7 @@ type config struct {
 	scheduler string        // a name from schedulers
 	transport string        // a name from transports
 	shard     shard         // the slice of the -instances this run keeps alive
+	gogc      int           // the garbage collector's GOGC during the run; 0: leave it
 
 	// The choices scheduler and transport name; set by validate.
 	sched scheduler
@@ -56,6 +57,12 @@ type config struct {
 const (
 	defaultInstances = 100_000
 	defaultDuration  = 27 * time.Second
+	// defaultGOGC is -gogc's default. beatbench's heap is almost all
+	// instances that live for the whole run, and a beat makes little
+	// garbage, so Go's default (100: collect when the heap has doubled)
+	// mostly buys an RSS twice the live heap; 25 keeps it at about 1.25
+	// times for a few percent more CPU (bench/README.md has the figures).
+	defaultGOGC = 25
 )
 
 // errUsage is wrapped by every invalid flag value.
@@ -111,6 +118,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	})
 	fs.StringVar(&cfg.json, "json", "", "also write the report as JSON to `file` (schema: go doc ./internal/report)")
 	fs.StringVar(&cfg.html, "html", "", "also write the report as one self-contained HTML page of charts to `file`")
+	fs.IntVar(&cfg.gogc, "gogc", defaultGOGC, "the garbage collector's GOGC for the run: collect when the heap has grown this `percent` over the live heap (Go's default is 100)")
 	fs.Float64Var(&cfg.minDelivered, "min-delivered", 0, "exit 3 when under this `percent` of expected beats is delivered in the steady window (0: never)")
 	if err := parseOnlyFlags(fs, args, stderr, commandsUsage+runUsage); err != nil {
 		return cfg, err
@@ -158,6 +166,8 @@ func (c *config) validate() error {
 		return fmt.Errorf("%w: -ramp %v: must not be negative", errUsage, c.ramp)
 	case c.conns < 0:
 		return fmt.Errorf("%w: -conns %d: must not be negative", errUsage, c.conns)
+	case c.gogc < 1:
+		return fmt.Errorf("%w: -gogc %d: need at least 1", errUsage, c.gogc)
 	case c.senders < 0:
 		return fmt.Errorf("%w: -senders %d: must not be negative", errUsage, c.senders)
 	case c.password != "" && c.username == "":

@@ -15,7 +15,7 @@ import (
 
 func TestParseFlags(t *testing.T) {
 	defaults := config{instances: 100_000, services: 1000, period: 5 * time.Second, duration: defaultDuration,
-		tick: 10 * time.Millisecond, scheduler: "wheel", transport: "nacos", mode: tr.ModePipeline, shard: noShard}
+		tick: 10 * time.Millisecond, scheduler: "wheel", transport: "nacos", mode: tr.ModePipeline, shard: noShard, gogc: defaultGOGC}
 	with := func(f func(*config)) config {
 		c := defaults
 		f(&c)
@@ -80,6 +80,8 @@ func TestParseFlags(t *testing.T) {
 		{name: "negative ramp", args: []string{"-ramp=-1"}, wantErr: "-ramp -1"},
 		{name: "negative conns", args: []string{"-conns=-1"}, wantErr: "-conns -1"},
 		{name: "negative senders", args: []string{"-senders=-1"}, wantErr: "-senders -1"},
+		{name: "gogc", args: []string{"-gogc=100"}, want: with(func(c *config) { c.gogc = 100 })},
+		{name: "zero gogc", args: []string{"-gogc=0"}, wantErr: "-gogc 0"},
 		{name: "unknown mode", args: []string{"-mode=grpc"}, wantErr: `-mode "grpc": want pipeline or hostclient`},
 		{name: "server without port", args: []string{"-server=localhost"}, wantErr: `"localhost" is not host:port`},
 		{name: "password alone", args: []string{"-password=x"}, wantErr: "-password without -username"},

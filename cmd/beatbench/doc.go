@@ -71,6 +71,14 @@
 // process's getrusage time, memory per instance is the heap after adding
 // minus before, each after a GC; percentiles are within 1.6 %.
 //
+// Memory: the run sets the garbage collector's GOGC to -gogc, 25 by
+// default, and restores it at the end. Go's default, 100, lets the heap
+// grow to twice what is live before it collects; beatbench's heap is
+// almost all instances that live for the whole run, and a beat makes
+// little garbage, so at 100 the RSS is about twice the live heap and at 25
+// about 1.25 times, for a few percent more CPU (bench/README.md has the
+// 1M figures). -gogc 100 measures a client that leaves GOGC alone.
+//
 // Progress: on a terminal, one status line rewritten in place each second
 // (instances up, beats/s, failures per second by kind, beats in flight,
 // p99 send latency, p99 lateness, CPU, RSS); otherwise, as when piped into

@@ -37,8 +37,8 @@ func (p *printer) header(cfg config) {
 	if cfg.shard != noShard {
 		instances = fmt.Sprintf("%d of %d (shard %v)", cfg.beating(), cfg.instances, cfg.shard)
 	}
-	p.printf("beatbench: %s instances, period %v, transport %s%s, scheduler %s (tick %v), for %v\n",
-		instances, cfg.period, cfg.transport, target, cfg.scheduler, cfg.tick, cfg.duration)
+	p.printf("beatbench: %s instances, period %v, transport %s%s, scheduler %s (tick %v), for %v, GOGC %d\n",
+		instances, cfg.period, cfg.transport, target, cfg.scheduler, cfg.tick, cfg.duration, cfg.gogc)
 }
 
 // summary writes rep as the text summary.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"runtime/debug"
 	"time"
 
 	"github.com/beatwheel/beatwheel/internal/measure"
@@ -25,6 +26,9 @@ const interval = time.Second
 func run(ctx context.Context, cfg config, out io.Writer) (*report.Report, error) {
 	p := &printer{w: out}
 	p.header(cfg)
+	if cfg.gogc > 0 {
+		defer debug.SetGCPercent(debug.SetGCPercent(cfg.gogc))
+	}
 
 	m := measure.NewMeter()
 	heapBefore := measure.HeapInUse()

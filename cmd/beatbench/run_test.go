@@ -5,6 +5,8 @@ import (
 	"context"
 	"net"
 	"regexp"
+	"runtime/debug"
+	"runtime/metrics"
 	"strconv"
 	"testing"
 	"time"
@@ -179,7 +181,7 @@ func runShort(t *testing.T, transport, scheduler string) {
 // testConfig is a short run of 1000 instances, validated as run needs.
 func testConfig(transport, scheduler string) config {
 	cfg := config{instances: 1000, services: 10, period: 200 * time.Millisecond, duration: 1500 * time.Millisecond,
-		tick: 10 * time.Millisecond, scheduler: scheduler, transport: transport, mode: tr.ModePipeline, shard: noShard}
+		tick: 10 * time.Millisecond, scheduler: scheduler, transport: transport, mode: tr.ModePipeline, shard: noShard, gogc: defaultGOGC}
 	if err := cfg.validate(); err != nil {
 		panic(err)
 	}
@@ -204,6 +206,40 @@ func TestRunInterrupted(t *testing.T) {
 	assert.True(t, rep.Window.Short)
 	assert.Positive(t, rep.Beats.OK)
 	assert.Positive(t, number(t, out.String(), `(?m)^Beats\s+\d+\s+\d+\s+(\d+)`))
+}
+
+// TestRunSetsGOGC: the garbage collector runs at -gogc while the run does,
+// and at what it was before once run returns.
+func TestRunSetsGOGC(t *testing.T) {
+	before := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(before)
+	cfg := testConfig("none", "wheel")
+	cfg.gogc = 37
+	seen := make(chan uint64, 1)
+	stop := make(chan struct{})
+	go func() {
+		sample := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+		var other uint64
+		for {
+			select {
+			case <-stop:
+				seen <- other
+				return
+			case <-time.After(time.Millisecond):
+			}
+			metrics.Read(sample)
+			if v := sample[0].Value.Uint64(); v != 100 {
+				other = v
+			}
+		}
+	}()
+	var out bytes.Buffer
+	_, err := run(context.Background(), cfg, &out)
+	close(stop)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(37), <-seen, "GOGC during the run")
+	assert.Equal(t, 100, debug.SetGCPercent(100), "GOGC after the run")
+	assert.Contains(t, out.String(), "GOGC 37")
 }
 
 // failWriter fails every write.
