@@ -217,6 +217,7 @@ func (r *Reactor) Close(ctx context.Context) error {
 	r.senders.Wait()
 	r.rereg.waitWorkers()
 
+	r.slots.release() // nothing reads a slot now
 	all := r.beats.drain()
 	for _, b := range all {
 		b.setFlag(flagStopped)

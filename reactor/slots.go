@@ -65,6 +65,15 @@ func (s *slots) clear(i uint32, b *BeatInfo) {
 	}
 }
 
+// release drops the table, and with it every BeatInfo it points at: Close
+// calls it once nothing reads a slot any more, so that a closed Reactor
+// keeps no instance alive. A later set grows a new table.
+func (s *slots) release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.top.Store(nil)
+}
+
 // grow extends the table to hold index i.
 func (s *slots) grow(i uint32) {
 	s.mu.Lock()
