@@ -141,9 +141,9 @@ func TestLightBeatAllocs(t *testing.T) {
 	// Instance 1 (10.0.0.1) has an interval of its own.
 	key := appendKey(nil, []byte(defaultNamespace), []byte(defaultGroup+groupSep+"svc"),
 		[]byte(defaultCluster), []byte("10.0.0.1"), 8080)
-	sh := s.store.shardFor(key)
+	sh, h := s.store.locate(key)
 	sh.mu.Lock()
-	sh.m[string(key)].setMetadata(map[string]string{metaBeatInterval: "3000"})
+	sh.getLocked(h, key).setMetadata(map[string]string{metaBeatInterval: "3000"})
 	sh.mu.Unlock()
 	for _, tc := range []struct {
 		i    int

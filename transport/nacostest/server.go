@@ -172,11 +172,11 @@ func (s *Server) Instance(namespace, service, cluster, ip string, port int) (Ins
 		service = defaultGroup + groupSep + service
 	}
 	key := appendKey(nil, []byte(namespace), []byte(service), []byte(cluster), []byte(ip), port)
-	sh := s.store.shardFor(key)
+	sh, h := s.store.locate(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	in, ok := sh.m[string(key)]
-	if !ok {
+	in := sh.getLocked(h, key)
+	if in == nil {
 		return Instance{}, false
 	}
 	return in.snapshot(s.start), true
