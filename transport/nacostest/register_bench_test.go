@@ -1,8 +1,6 @@
 package nacostest
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"syscall"
 	"testing"
@@ -33,23 +31,16 @@ func BenchmarkRegister(b *testing.B) {
 	for i := range reqs {
 		reqs[i] = rawRegister(i)
 	}
-	var ctx fasthttp.RequestCtx
-	var rd bytes.Reader
-	br := bufio.NewReader(&rd)
+	rc := newRawConn()
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := cpuTime()
 	for i := range b.N {
-		rd.Reset(reqs[i])
-		br.Reset(&rd)
-		ctx.Request.Reset()
-		ctx.Response.Reset()
-		if err := ctx.Request.Read(br); err != nil {
+		if err := rc.serve(s, reqs[i]); err != nil {
 			b.Fatal(err)
 		}
-		s.handle(&ctx)
-		if ctx.Response.StatusCode() != fasthttp.StatusOK {
-			b.Fatalf("status %d: %s", ctx.Response.StatusCode(), ctx.Response.Body())
+		if code := rc.ctx.Response.StatusCode(); code != fasthttp.StatusOK {
+			b.Fatalf("status %d: %s", code, rc.ctx.Response.Body())
 		}
 	}
 	b.StopTimer()
