@@ -819,6 +819,8 @@ func (s *session) reader() {
 			n += seg.hi - seg.lo
 		}
 		c.stats.resent.Add(uint64(n))
+		c.cfg.Logger.Debug("nacos pipelined requests sent again", "server", s.p.addr, "requests", n,
+			"answered", r.answered, "full", s.full.Load(), "error", s.err)
 		p := s.p
 		p.mu.Lock()
 		next, ok := p.place(r.resend...)
