@@ -67,9 +67,9 @@ import (
 // the same way: a batch has one kind of request, which the writer encodes
 // and the reader parses by. Below, "beat" means any request of a batch.
 // Beats go first: the writer takes beat segments before registrations,
-// and a writer in the middle of registrations stops at the next request
-// when a beat segment is queued, writes it, then goes on (a beat late by a
-// period is lost; a registration can wait).
+// and a writer in the middle of registrations, once it has written
+// minSegment of them, stops when a beat segment is queued, writes it, then
+// goes on (a beat late by a period is lost; a registration can wait).
 
 const (
 	minSegment  = 32       // beats per segment before a batch uses another connection
@@ -688,7 +688,10 @@ func (s *session) writeSegment(w *writeState, seg segment) (at int, st segStatus
 	// those of beats that end up not written are skipped.
 	last := c.reqID.Add(uint64(seg.hi - seg.lo))
 	for i := seg.lo; i < seg.hi; i++ {
-		if kind != kindBeat && s.beatWaiting.Load() {
+		if kind != kindBeat && i-seg.lo >= minSegment && s.beatWaiting.Load() {
+			// Beats are queued: they go next. At least minSegment
+			// registrations go out between two such turns, so that
+			// registrations progress while beats flow.
 			return i, segYield
 		}
 		if w.limit > 0 {

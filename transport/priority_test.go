@@ -13,7 +13,8 @@ import (
 )
 
 // TestBeatsOvertakeRegistrations: beats queued on a connection while it
-// writes a long run of registrations go out next, not after the run. The
+// writes a long run of registrations go out after at most minSegment more
+// of them, not after the run. The
 // server holds its first answer until both are queued, so the order it
 // reads is decided by the writer alone.
 func TestBeatsOvertakeRegistrations(t *testing.T) {
@@ -79,9 +80,10 @@ func TestBeatsOvertakeRegistrations(t *testing.T) {
 		require.NoError(t, r.Err, "beat %d", i)
 		require.Equal(t, reactor.CodeOK, r.Code, "beat %d", i)
 	}
-	// inflight registrations were written before the beats came, and one
-	// more was waiting for room; the beats follow it, the rest after them.
-	want := strings.Repeat("R", inflight+1) + strings.Repeat("B", beats) + strings.Repeat("R", regs-inflight-1)
+	// The writer lets beats in once it has written minSegment
+	// registrations since it took the run: the beats come after the
+	// minSegment-th, not after the 200th.
+	want := strings.Repeat("R", minSegment) + strings.Repeat("B", beats) + strings.Repeat("R", regs-minSegment)
 	mu.Lock()
 	defer mu.Unlock()
 	assert.Equal(t, want, strings.Join(order, ""))
