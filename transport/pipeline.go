@@ -913,7 +913,13 @@ func (s *session) readOne(r *readState) (dead bool) {
 		s.p.learn(r.answered)
 		s.kill(errServerClosing, false)
 		return true
-	case idle && s.full.Load():
+	case idle && s.full.Load() && s.n.Load() == 0:
+		// idle was true when this answer was counted, but finishing
+		// its beat may have ended a batch, and the next one been written
+		// on this session, up to the limit, since: only n, read after
+		// full, says that nothing is in flight (the writer adds to n
+		// before it sets full).
+		//
 		// The writer stopped at the limit and every answer is in, yet
 		// the server did not say it ends the connection: the limit
 		// learned was too low. Forget it; the server will teach it again.
