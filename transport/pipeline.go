@@ -66,6 +66,10 @@ import (
 // Registrations and deregistrations (RegisterAll, DeregisterAll) travel
 // the same way: a batch has one kind of request, which the writer encodes
 // and the reader parses by. Below, "beat" means any request of a batch.
+// Beats go first: the writer takes beat segments before registrations,
+// and a writer in the middle of registrations, once it has written
+// minSegment of them, stops when a beat segment is queued, writes it, then
+// goes on (a beat late by a period is lost; a registration can wait).
 
 const (
 	minSegment  = 32       // beats per segment before a batch uses another connection
@@ -266,6 +270,14 @@ func (p *pconn) place(segs ...segment) (*session, bool) {
 		return nil, true
 	}
 	p.s.queue = append(p.s.queue, segs...)
+	if p.s.instancesOut.Load() && !p.s.beatWaiting.Load() {
+		for _, seg := range segs {
+			if seg.b.kind == kindBeat {
+				p.s.beatWaiting.Store(true)
+				break
+			}
+		}
+	}
 	return p.s, true
 }
 
@@ -426,6 +438,13 @@ type session struct {
 	queue   []segment // guarded by p.mu
 	stopped bool      // guarded by p.mu: the writer takes no more segments
 
+	// instancesOut is set while the writer writes registrations or
+	// deregistrations, and beatWaiting when a beat segment is queued
+	// meanwhile: the writer then writes that beat segment first (see
+	// beatsFirst). While only beats flow, neither is written.
+	instancesOut atomic.Bool
+	beatWaiting  atomic.Bool
+
 	wake       chan struct{} // cap 1: queue has segments
 	inflight   chan entry
 	n          atomic.Int32 // entries pushed and not yet answered
@@ -501,6 +520,7 @@ const (
 	segWritten segStatus = iota // every beat written, failed or cancelled
 	segFull                     // the session carried its limit
 	segDead                     // the session died
+	segYield                    // a beat segment is queued: write it first
 )
 
 func (s *session) writer() {
@@ -521,11 +541,21 @@ func (s *session) writer() {
 			return
 		}
 		s.p.mu.Lock()
-		segs, s.queue = s.queue, held[:0]
+		segs, s.queue = beatsFirst(s.queue, nil), held[:0]
+		if s.beatWaiting.Load() {
+			s.beatWaiting.Store(false)
+		}
 		s.p.mu.Unlock()
-		for k := range segs {
+		for k := 0; k < len(segs); k++ {
 			w.limit = s.p.connLimit()
+			instances := segs[k].b.kind != kindBeat // read before any is in flight
+			if instances {
+				s.instancesOut.Store(true)
+			}
 			at, st := s.writeSegment(w, segs[k])
+			if instances {
+				s.instancesOut.Store(false)
+			}
 			if st == segWritten {
 				continue
 			}
@@ -533,6 +563,16 @@ func (s *session) writer() {
 			if at < segs[k].hi {
 				segs[k].lo = at
 				rest = segs[k:]
+			}
+			if st == segYield {
+				// Beats were queued while registrations went out: they
+				// go before what is left.
+				s.p.mu.Lock()
+				segs, s.queue = beatsFirst(s.queue, rest), nil
+				s.beatWaiting.Store(false)
+				s.p.mu.Unlock()
+				k = -1
+				continue
 			}
 			if st == segFull && (len(w.buf) == 0 || s.flush(&w.buf)) {
 				s.stopWriter(rest, true)
@@ -552,6 +592,45 @@ func (s *session) writer() {
 		clear(segs)
 		held = segs
 	}
+}
+
+// beatsFirst returns the segments of queued then rest, those of beats
+// first, each group in its order: a beat that waits longer than its period
+// is lost, a registration can wait. With only beats queued, and no rest,
+// it returns queued itself.
+func beatsFirst(queued, rest []segment) []segment {
+	mixed := len(rest) > 0
+	for _, seg := range queued {
+		if seg.b.kind != kindBeat {
+			mixed = true
+			break
+		}
+	}
+	if !mixed {
+		return queued
+	}
+	out := make([]segment, 0, len(queued)+len(rest))
+	for _, seg := range queued {
+		if seg.b.kind == kindBeat {
+			out = append(out, seg)
+		}
+	}
+	for _, seg := range rest {
+		if seg.b.kind == kindBeat {
+			out = append(out, seg)
+		}
+	}
+	for _, seg := range rest {
+		if seg.b.kind != kindBeat {
+			out = append(out, seg)
+		}
+	}
+	for _, seg := range queued {
+		if seg.b.kind != kindBeat {
+			out = append(out, seg)
+		}
+	}
+	return out
 }
 
 // stopWriter stops taking segments and moves rest (not written) and what
@@ -609,6 +688,12 @@ func (s *session) writeSegment(w *writeState, seg segment) (at int, st segStatus
 	// those of beats that end up not written are skipped.
 	last := c.reqID.Add(uint64(seg.hi - seg.lo))
 	for i := seg.lo; i < seg.hi; i++ {
+		if kind != kindBeat && i-seg.lo >= minSegment && s.beatWaiting.Load() {
+			// Beats are queued: they go next. At least minSegment
+			// registrations go out between two such turns, so that
+			// registrations progress while beats flow.
+			return i, segYield
+		}
 		if w.limit > 0 {
 			if w.written >= w.limit {
 				return i, segFull
@@ -737,6 +822,8 @@ func (s *session) reader() {
 			n += seg.hi - seg.lo
 		}
 		c.stats.resent.Add(uint64(n))
+		c.cfg.Logger.Debug("nacos pipelined requests sent again", "server", s.p.addr, "requests", n,
+			"answered", r.answered, "full", s.full.Load(), "error", s.err)
 		p := s.p
 		p.mu.Lock()
 		next, ok := p.place(r.resend...)
@@ -826,7 +913,13 @@ func (s *session) readOne(r *readState) (dead bool) {
 		s.p.learn(r.answered)
 		s.kill(errServerClosing, false)
 		return true
-	case idle && s.full.Load():
+	case idle && s.full.Load() && s.n.Load() == 0:
+		// idle was true when this answer was counted, but finishing
+		// its beat may have ended a batch, and the next one been written
+		// on this session, up to the limit, since: only n, read after
+		// full, says that nothing is in flight (the writer adds to n
+		// before it sets full).
+		//
 		// The writer stopped at the limit and every answer is in, yet
 		// the server did not say it ends the connection: the limit
 		// learned was too low. Forget it; the server will teach it again.

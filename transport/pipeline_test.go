@@ -224,16 +224,12 @@ func TestPipelineServerLimit(t *testing.T) {
 			st := c.Stats()
 			// Once the limit is known no write is wasted: a pipe that
 			// overran it would resend most of what it wrote past each
-			// 100th request. On a loaded machine a connection now and
-			// then still ends with a few requests unanswered (seen once
-			// in nine .ci/run runs beside a busy loop: 76 resent of
-			// 20,000, 12 of them served twice); those are resent, and
-			// only those may reach the server twice.
-			resent := int(st.Resent - st0.Resent)
-			assert.LessOrEqual(t, resent, n/100, "beats sent twice once the limit is known")
-			got := served() - before
-			assert.GreaterOrEqual(t, got, n, "the server got every beat")
-			assert.LessOrEqual(t, got, n+resent, "only resent beats reach the server twice")
+			// 100th request, and a session ended while answers were
+			// due (issue 11: a reader that judged the connection idle
+			// before the next batch was written on it) would resend
+			// beats the server had served.
+			assert.Equal(t, st0.Resent, st.Resent, "beats sent again once the limit is known")
+			assert.Equal(t, n, served()-before, "the server got every beat once")
 			dialled := int(st.ConnsDialled - st0.ConnsDialled)
 			// Each connection carries 100 beats, but for those live or
 			// dialled ahead at either end of the run.

@@ -45,9 +45,9 @@ func (s *Server) beat(ctx *fasthttp.RequestCtx, st *counterStripe) {
 		return
 	}
 	now := s.now()
-	sh := s.store.shardFor(key)
+	sh, h := s.store.locate(key)
 	sh.mu.Lock()
-	in := sh.m[string(key)]
+	in := sh.getLocked(h, key)
 	if in == nil {
 		if beat == nil {
 			sh.mu.Unlock()
@@ -57,6 +57,7 @@ func (s *Server) beat(ctx *fasthttp.RequestCtx, st *counterStripe) {
 		}
 		// Nacos 1.4 registers the instance a full beat describes.
 		in = instanceFromBeat(string(key), beat)
+		in.hash = h
 		sh.addLocked(in)
 		st.registrations.Add(1)
 	}

@@ -46,24 +46,17 @@ func BenchmarkBeat(b *testing.B) {
 					b.Fatalf("register by beat: status %d", code)
 				}
 			}
-			var ctx fasthttp.RequestCtx
-			var rd bytes.Reader
-			br := bufio.NewReader(&rd)
+			rc := newRawConn()
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; b.Loop(); i++ {
-				rd.Reset(reqs[i%n])
-				br.Reset(&rd)
-				ctx.Request.Reset()
-				ctx.Response.Reset()
-				if err := ctx.Request.Read(br); err != nil {
+				if err := rc.serve(s, reqs[i%n]); err != nil {
 					b.Fatal(err)
 				}
-				s.handle(&ctx)
 			}
 			b.StopTimer()
-			if !bytes.Contains(ctx.Response.Body(), []byte(`"code":10200`)) {
-				b.Fatalf("answer %s", ctx.Response.Body())
+			if !bytes.Contains(rc.ctx.Response.Body(), []byte(`"code":10200`)) {
+				b.Fatalf("answer %s", rc.ctx.Response.Body())
 			}
 		})
 	}
@@ -83,23 +76,44 @@ func BenchmarkBeatParallel(b *testing.B) {
 	b.ResetTimer()
 	var seq uint64
 	b.RunParallel(func(pb *testing.PB) {
-		var ctx fasthttp.RequestCtx
-		var rd bytes.Reader
-		br := bufio.NewReader(&rd)
+		rc := newRawConn()
 		i := int(atomicAdd(&seq) * 997)
 		for pb.Next() {
 			i++
-			rd.Reset(reqs[i%n])
-			br.Reset(&rd)
-			ctx.Request.Reset()
-			ctx.Response.Reset()
-			if err := ctx.Request.Read(br); err != nil {
+			if err := rc.serve(s, reqs[i%n]); err != nil {
 				b.Error(err)
 				return
 			}
-			s.handle(&ctx)
 		}
 	})
+}
+
+// rawConn runs raw requests through a server's handler, in process,
+// reusing one request context and reader.
+type rawConn struct {
+	ctx fasthttp.RequestCtx
+	rd  bytes.Reader
+	br  *bufio.Reader
+}
+
+func newRawConn() *rawConn {
+	c := new(rawConn)
+	c.br = bufio.NewReader(&c.rd)
+	return c
+}
+
+// serve reads raw as a request and has s handle it; c.ctx then holds the
+// answer.
+func (c *rawConn) serve(s *Server, raw []byte) error {
+	c.rd.Reset(raw)
+	c.br.Reset(&c.rd)
+	c.ctx.Request.Reset()
+	c.ctx.Response.Reset()
+	if err := c.ctx.Request.Read(c.br); err != nil {
+		return err
+	}
+	s.handle(&c.ctx)
+	return nil
 }
 
 func startBench(b *testing.B) *Server {
@@ -141,9 +155,9 @@ func TestLightBeatAllocs(t *testing.T) {
 	// Instance 1 (10.0.0.1) has an interval of its own.
 	key := appendKey(nil, []byte(defaultNamespace), []byte(defaultGroup+groupSep+"svc"),
 		[]byte(defaultCluster), []byte("10.0.0.1"), 8080)
-	sh := s.store.shardFor(key)
+	sh, h := s.store.locate(key)
 	sh.mu.Lock()
-	sh.m[string(key)].setMetadata(map[string]string{metaBeatInterval: "3000"})
+	sh.getLocked(h, key).setMetadata(map[string]string{metaBeatInterval: "3000"})
 	sh.mu.Unlock()
 	for _, tc := range []struct {
 		i    int

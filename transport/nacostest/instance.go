@@ -14,7 +14,6 @@ const maxWeight = 10000 // Nacos Instance.MAX_WEIGHT_VALUE
 
 // registerParams are the parameters of a register request.
 type registerParams struct {
-	key       []byte
 	weight    float64
 	enabled   bool
 	healthy   bool
@@ -51,18 +50,19 @@ func readInstanceKey(dst []byte, ctx *fasthttp.RequestCtx) ([]byte, string) {
 // weight, enabled, ephemeral and metadata and keeps its health and last beat,
 // as Nacos does.
 func (s *Server) register(ctx *fasthttp.RequestCtx, st *counterStripe) {
-	p, msg := readRegisterParams(ctx)
+	var kb [256]byte
+	key, p, msg := readRegisterParams(kb[:0], ctx, &s.parsers)
 	if msg != "" {
 		writeText(ctx, fasthttp.StatusBadRequest, msg)
 		return
 	}
 	now := s.now()
-	sh := s.store.shardFor(p.key)
+	sh, h := s.store.locate(key)
 	sh.mu.Lock()
-	in := sh.m[string(p.key)]
+	in := sh.getLocked(h, key)
 	created := in == nil
 	if created {
-		in = &instance{key: string(p.key), healthy: p.healthy, lastBeat: now}
+		in = &instance{key: string(key), hash: h, healthy: p.healthy, lastBeat: now}
 	}
 	in.weight, in.enabled, in.ephemeral = p.weight, p.enabled, p.ephemeral
 	in.setMetadata(p.metadata)
@@ -78,20 +78,21 @@ func (s *Server) register(ctx *fasthttp.RequestCtx, st *counterStripe) {
 	writeText(ctx, fasthttp.StatusOK, "ok")
 }
 
-func readRegisterParams(ctx *fasthttp.RequestCtx) (registerParams, string) {
-	var p registerParams
-	var msg string
-	if p.key, msg = readInstanceKey(nil, ctx); msg != "" {
-		return p, msg
+// readRegisterParams reads a register request's parameters and appends
+// the store key to dst (key is kept out of p, whose metadata escapes, so
+// that dst may live on the caller's stack).
+func readRegisterParams(dst []byte, ctx *fasthttp.RequestCtx, parsers *fastjson.ParserPool) (key []byte, p registerParams, msg string) {
+	if key, msg = readInstanceKey(dst, ctx); msg != "" {
+		return key, p, msg
 	}
 	p.weight = 1
 	if w := param(ctx, "weight"); len(w) > 0 {
 		f, err := strconv.ParseFloat(string(w), 64)
 		if err != nil {
-			return p, badNumber(w)
+			return key, p, badNumber(w)
 		}
 		if !(f >= 0 && f <= maxWeight) {
-			return p, "caused: instance format invalid: weight " + string(w) + " is outside [0, 10000];"
+			return key, p, "caused: instance format invalid: weight " + string(w) + " is outside [0, 10000];"
 		}
 		p.weight = f
 	}
@@ -103,17 +104,20 @@ func readRegisterParams(ctx *fasthttp.RequestCtx) (registerParams, string) {
 	p.healthy = toBoolean(param(ctx, "healthy"), true)
 	p.ephemeral = toBoolean(param(ctx, "ephemeral"), true)
 	if md := param(ctx, "metadata"); len(md) > 0 {
-		if p.metadata, msg = parseMetadata(md); msg != "" {
-			return p, msg
+		if p.metadata, msg = parseMetadata(md, parsers); msg != "" {
+			return key, p, msg
 		}
 	}
-	return p, ""
+	return key, p, ""
 }
 
 // parseMetadata reads metadata like Nacos UtilsAndCommons.parseMetadata: a
-// JSON object, else "k1=v1,k2=v2".
-func parseMetadata(b []byte) (map[string]string, string) {
-	var jp fastjson.Parser
+// JSON object, else "k1=v1,k2=v2". The JSON parser comes from parsers: a
+// parser of its own would allocate its cache on every registration (the
+// Java client sends "{}" when an instance has no metadata).
+func parseMetadata(b []byte, parsers *fastjson.ParserPool) (map[string]string, string) {
+	jp := parsers.Get()
+	defer parsers.Put(jp)
 	if v, err := jp.ParseBytes(b); err == nil {
 		if v.Type() == fastjson.TypeNull {
 			return nil, ""
@@ -142,9 +146,9 @@ func (s *Server) deregister(ctx *fasthttp.RequestCtx, st *counterStripe) {
 		writeText(ctx, fasthttp.StatusBadRequest, msg)
 		return
 	}
-	sh := s.store.shardFor(key)
+	sh, h := s.store.locate(key)
 	sh.mu.Lock()
-	in := sh.m[string(key)]
+	in := sh.getLocked(h, key)
 	if in != nil {
 		sh.removeLocked(in)
 	}

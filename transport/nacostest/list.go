@@ -91,11 +91,11 @@ func (s *Server) list(ctx *fasthttp.RequestCtx) {
 	for i := range s.store.shards {
 		sh := &s.store.shards[i]
 		sh.mu.Lock()
-		for k, in := range sh.m {
-			if strings.HasPrefix(k, keyPrefix) {
+		sh.eachLocked(func(in *instance) {
+			if strings.HasPrefix(in.key, keyPrefix) {
 				found = append(found, in.snapshot(s.start))
 			}
-		}
+		})
 		sh.mu.Unlock()
 	}
 	ctx.SetStatusCode(fasthttp.StatusOK)
@@ -141,10 +141,10 @@ func (s *Server) metrics(ctx *fasthttp.RequestCtx) {
 	for i := range s.store.shards {
 		sh := &s.store.shards[i]
 		sh.mu.Lock()
-		for k := range sh.m {
-			ns, svc, _, _, _ := splitKey(k)
+		sh.eachLocked(func(in *instance) {
+			ns, svc, _, _, _ := splitKey(in.key)
 			services[ns+"\x00"+svc] = struct{}{}
-		}
+		})
 		sh.mu.Unlock()
 	}
 	n := s.Len()
