@@ -713,6 +713,31 @@ type readState struct {
 	holding  bool
 	resend   []segment // entries to send again, as segments
 	failed   bool      // an entry sent once already failed
+	scanned  int       // bytes of br the last answer read by scanAnswer holds
+	err      error     // why read failed
+}
+
+// read reads the next answer. A plain answer already buffered whole (what
+// a pipelined server sends, many at a time) is parsed in place by
+// scanAnswer and left in br until r.scanned bytes are discarded; anything
+// else is read by fasthttp. The body is valid until the next read of br.
+func (r *readState) read(maxBody int) (a answer, ok bool) {
+	buf, _ := r.br.Peek(r.br.Buffered())
+	if a, n, ok := scanAnswer(buf, maxBody); ok {
+		r.scanned = n
+		return a, true
+	}
+	r.scanned = 0
+	resp := &r.resp
+	if r.err = resp.ReadLimitBody(r.br, maxBody); r.err != nil {
+		return a, false
+	}
+	return answer{
+		status:    resp.StatusCode(),
+		body:      resp.Body(),
+		closing:   resp.ConnectionClose(),
+		keepAlive: keepAliveMax(resp.Header.Peek("Keep-Alive")),
+	}, true
 }
 
 func (s *session) reader() {
@@ -807,24 +832,24 @@ func (s *session) readOne(r *readState) (dead bool) {
 		s.kill(errUnexpectedAnswer, true)
 		return true
 	}
-	resp := &r.resp
-	if err := resp.ReadLimitBody(r.br, c.cfg.MaxResponseBodySize); err != nil {
-		s.kill(err, !errors.Is(err, fasthttp.ErrBodyTooLarge))
+	a, ok := r.read(c.cfg.MaxResponseBodySize)
+	if !ok {
+		s.kill(r.err, !errors.Is(r.err, fasthttp.ErrBodyTooLarge))
 		r.held, r.holding = en, true
 		return true
 	}
 	var res reactor.BeatResult
 	if en.b.kind == kindBeat {
-		res = parseBeatResponse(&r.parser, resp.StatusCode(), resp.Body())
+		res = parseBeatResponse(&r.parser, a.status, a.body)
 	} else {
-		res.Err = instanceAnswer(resp.StatusCode(), resp.Body())
+		res.Err = instanceAnswer(a.status, a.body)
 	}
-	closing := resp.ConnectionClose()
+	r.br.Discard(r.scanned) // a.body is read: let the buffer move on
 	r.answered++
 	if r.answered == 1 {
 		s.answered.Store(true)
-		if n := keepAliveMax(resp.Header.Peek("Keep-Alive")); n >= 0 {
-			s.p.learn(1 + n)
+		if a.keepAlive >= 0 {
+			s.p.learn(1 + a.keepAlive)
 		}
 	}
 	idle := false
@@ -845,7 +870,7 @@ func (s *session) readOne(r *readState) (dead bool) {
 	}
 	en.b.finish(en.i, res)
 	switch {
-	case closing:
+	case a.closing:
 		s.p.learn(r.answered)
 		s.kill(errServerClosing, false)
 		return true
@@ -853,8 +878,7 @@ func (s *session) readOne(r *readState) (dead bool) {
 		// The writer stopped at the limit and every answer is in, yet
 		// the server did not say it ends the connection: the limit
 		// learned was too low. Forget it; the server will teach it again.
-		if lim := s.p.limit.Load(); lim > 0 && int64(r.answered) >= lim &&
-			keepAliveMax(resp.Header.Peek("Keep-Alive")) != 0 {
+		if lim := s.p.limit.Load(); lim > 0 && int64(r.answered) >= lim && a.keepAlive != 0 {
 			if s.p.limit.CompareAndSwap(lim, 0) {
 				c.cfg.Logger.Debug("nacos server's connection limit forgotten", "server", s.p.addr, "requests", lim)
 			}
