@@ -16,7 +16,6 @@ import (
 
 	"github.com/beatwheel/beatwheel/reactor"
 	"github.com/valyala/fasthttp"
-	"github.com/valyala/fastjson"
 )
 
 // How ModePipeline works.
@@ -707,9 +706,9 @@ func (s *session) flush(buf *[]byte) bool {
 type readState struct {
 	br       *bufio.Reader
 	resp     fasthttp.Response
-	parser   fastjson.Parser // the session's, reused for every answer
-	answered int             // answers read on the session
-	held     entry           // popped when the session died, not completed
+	beats    beatParser // the session's, reused for every answer
+	answered int        // answers read on the session
+	held     entry      // popped when the session died, not completed
 	holding  bool
 	resend   []segment // entries to send again, as segments
 	failed   bool      // an entry sent once already failed
@@ -840,7 +839,7 @@ func (s *session) readOne(r *readState) (dead bool) {
 	}
 	var res reactor.BeatResult
 	if en.b.kind == kindBeat {
-		res = parseBeatResponse(&r.parser, a.status, a.body)
+		res = r.beats.parse(a.status, a.body)
 	} else {
 		res.Err = instanceAnswer(a.status, a.body)
 	}

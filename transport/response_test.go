@@ -148,28 +148,44 @@ func TestScanAnswer(t *testing.T) {
 
 // BenchmarkReadAnswer reads pipelined beat answers, as nacostest sends
 // them, from a buffer: scan/* with scanAnswer (the pipeline's way for an
-// answer buffered whole), fasthttp/* with fasthttp.Response. One op is one
-// answer.
+// answer buffered whole), fasthttp/* with fasthttp.Response, both parsing
+// the JSON with fastjson; scan_remembered/* is scan with a beatParser, as
+// the pipeline reads. One op is one answer.
 func BenchmarkReadAnswer(b *testing.B) {
 	one := "HTTP/1.1 200 OK\r\nServer: fasthttp\r\nDate: Mon, 30 Nov 2026 04:00:00 GMT\r\n" +
 		"Content-Type: application/json\r\nContent-Length: " + strconv.Itoa(len(okBeat)) + "\r\n\r\n" + okBeat
 	raw := strings.Repeat(one, 64)
-	b.Run("scan", func(b *testing.B) {
-		var p fastjson.Parser
-		all := []byte(raw)
-		rest := all
-		loopCPU(b, func(uint64) {
-			a, n, ok := scanAnswer(rest, 1<<16)
-			if !ok {
-				rest = all
-				a, n, _ = scanAnswer(rest, 1<<16)
-			}
-			if parseBeatResponse(&p, a.status, a.body).Code != reactor.CodeOK {
-				b.Fatal("not ok")
-			}
-			rest = rest[n:]
+	for _, remember := range []bool{false, true} {
+		name := "scan"
+		if remember {
+			name = "scan_remembered"
+		}
+		b.Run(name, func(b *testing.B) {
+			var (
+				p  fastjson.Parser
+				bp beatParser
+			)
+			all := []byte(raw)
+			rest := all
+			loopCPU(b, func(uint64) {
+				a, n, ok := scanAnswer(rest, 1<<16)
+				if !ok {
+					rest = all
+					a, n, _ = scanAnswer(rest, 1<<16)
+				}
+				var res reactor.BeatResult
+				if remember {
+					res = bp.parse(a.status, a.body)
+				} else {
+					res = parseBeatResponse(&p, a.status, a.body)
+				}
+				if res.Code != reactor.CodeOK {
+					b.Fatal("not ok")
+				}
+				rest = rest[n:]
+			})
 		})
-	})
+	}
 	b.Run("fasthttp", func(b *testing.B) {
 		var (
 			p    fastjson.Parser
@@ -189,4 +205,39 @@ func BenchmarkReadAnswer(b *testing.B) {
 			}
 		})
 	})
+}
+
+// TestBeatParserRemembers checks that a beatParser answers each of a
+// sequence of answers as parseBeatResponse does, whatever it remembers
+// from the answers before.
+func TestBeatParserRemembers(t *testing.T) {
+	notFound := `{"clientBeatInterval":5000,"code":20404}`
+	seq := []struct {
+		status int
+		body   string
+	}{
+		{200, okBeat},
+		{200, okBeat},
+		{500, okBeat}, // same bytes, another status
+		{200, okBeat},
+		{200, notFound},
+		{200, notFound},
+		{200, `{"code":`}, // broken: not remembered
+		{200, notFound},
+		{200, okBeat},
+		{200, strings.Repeat("\x00", len(okBeat))}, // what a kept, not copied, body became
+		{200, ``},
+		{200, okBeat},
+	}
+	var (
+		bp beatParser
+		p  fastjson.Parser
+	)
+	for i, a := range seq {
+		body := []byte(a.body)
+		want := parseBeatResponse(&p, a.status, body)
+		got := bp.parse(a.status, body)
+		clear(body) // a remembered body must be a copy
+		assert.Equal(t, want, got, "answer %d", i)
+	}
 }
