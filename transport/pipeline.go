@@ -892,12 +892,7 @@ func (s *session) readOne(r *readState) (dead bool) {
 func keepAliveMax(h []byte) int {
 	for len(h) > 0 {
 		var part []byte
-		if i := bytes.IndexByte(h, ','); i >= 0 {
-			part, h = h[:i], h[i+1:]
-		} else {
-			part, h = h, nil
-		}
-		part = bytes.TrimSpace(part)
+		part, h = cutToken(h)
 		if len(part) > 4 && bytes.EqualFold(part[:4], []byte("max=")) {
 			n, err := strconv.Atoi(string(part[4:]))
 			if err != nil || n < 0 {

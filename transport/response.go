@@ -202,14 +202,17 @@ func scanAnswer(buf []byte, maxBody int) (a answer, n int, ok bool) {
 func hasToken(v []byte, tok string) bool {
 	for len(v) > 0 {
 		var part []byte
-		if i := bytes.IndexByte(v, ','); i >= 0 {
-			part, v = v[:i], v[i+1:]
-		} else {
-			part, v = v, nil
-		}
-		if bytes.EqualFold(bytes.TrimSpace(part), []byte(tok)) {
+		part, v = cutToken(v)
+		if bytes.EqualFold(part, []byte(tok)) {
 			return true
 		}
 	}
 	return false
+}
+
+// cutToken returns the first element of a comma-separated header value,
+// without spaces around it, and the rest after its comma.
+func cutToken(v []byte) (tok, rest []byte) {
+	tok, rest, _ = bytes.Cut(v, []byte{','})
+	return bytes.TrimSpace(tok), rest
 }
