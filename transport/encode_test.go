@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"flag"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -18,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beatwheel/beatwheel/internal/beatload"
 	"github.com/beatwheel/beatwheel/internal/measure"
 	"github.com/beatwheel/beatwheel/reactor"
 	"github.com/stretchr/testify/assert"
@@ -422,4 +424,44 @@ func loopCPU(b *testing.B, f func(i uint64)) {
 		i++
 	}
 	b.ReportMetric(float64(measure.CPUTime()-cpu)/float64(b.N), "cpu-ns/op")
+}
+
+// BenchmarkEncodeCold encodes segments of 32 light beats of a million
+// instances in a shuffled order, as a pipeline writer meets them at 1M:
+// BeatInfos and IP strings not in cache. touch/* reads the segment first
+// (what writeSegment does), plain/* encodes straight away. One op is one
+// beat. Skipped in -short mode: it allocates a million BeatInfos.
+func BenchmarkEncodeCold(b *testing.B) {
+	if testing.Short() {
+		b.Skip("a million instances")
+	}
+	const n, seg = 1 << 20, 32
+	c := newClient(b, Config{Servers: []string{"127.0.0.1:8848"}, Mode: ModePipeline})
+	services := beatload.Services(1000)
+	beats := make([]reactor.Beat, n)
+	for i := range beats {
+		beats[i] = reactor.Beat{Info: beatload.Instance(i, services, 5*time.Second), Light: true}
+	}
+	rand.New(rand.NewPCG(1, 2)).Shuffle(n, func(i, j int) { beats[i], beats[j] = beats[j], beats[i] })
+	for _, pre := range []bool{false, true} {
+		name := "plain"
+		if pre {
+			name = "touch"
+		}
+		b.Run(name, func(b *testing.B) {
+			var (
+				e   encoder
+				sum int
+			)
+			buf := make([]byte, 0, 64<<10)
+			loopCPU(b, func(i uint64) {
+				at := int(i) % n
+				if pre && at%seg == 0 {
+					sum += touch(beats[at:min(at+seg, n)])
+				}
+				buf = e.appendBeatWire(buf[:0], c, "127.0.0.1:8848", beats[at], "", i)
+			})
+			require.GreaterOrEqual(b, sum, 0)
+		})
+	}
 }

@@ -16,7 +16,6 @@ import (
 
 	"github.com/beatwheel/beatwheel/reactor"
 	"github.com/valyala/fasthttp"
-	"github.com/valyala/fastjson"
 )
 
 // How ModePipeline works.
@@ -512,6 +511,28 @@ type writeState struct {
 	written   int // requests written on the session
 	limit     int // requests the session may carry; 0: no limit
 	predialed bool
+	touched   int // what touch read, kept so that its loads stay
+}
+
+// touch reads, for each beat, the memory its encoding reads: both cache
+// lines a 96-byte BeatInfo may span, and the bytes of its service name and
+// IP. A million BeatInfos do not stay in cache, and encoding one beat
+// after another meets their misses one at a time, between long runs of
+// encoding work; this loop has little work between loads of different
+// beats, so the CPU keeps many misses in flight at once and the encoding
+// that follows finds the segment's instances in cache.
+func touch(beats []reactor.Beat) (sum int) {
+	for _, bt := range beats {
+		b := bt.Info
+		sum += len(b.Cluster) // the BeatInfo's second cache line
+		if s := b.ServiceName; len(s) > 0 {
+			sum += int(s[0]) + int(s[len(s)-1])
+		}
+		if ip := b.IP; len(ip) > 0 {
+			sum += int(ip[0])
+		}
+	}
+	return sum
 }
 
 type segStatus int
@@ -687,6 +708,7 @@ func (s *session) writeSegment(w *writeState, seg segment) (at int, st segStatus
 	// last-(hi-1-i). Ids stay unique and, on this connection, increasing;
 	// those of beats that end up not written are skipped.
 	last := c.reqID.Add(uint64(seg.hi - seg.lo))
+	w.touched += touch(b.beats[seg.lo:seg.hi])
 	for i := seg.lo; i < seg.hi; i++ {
 		if kind != kindBeat && i-seg.lo >= minSegment && s.beatWaiting.Load() {
 			// Beats are queued: they go next. At least minSegment
@@ -769,12 +791,37 @@ func (s *session) flush(buf *[]byte) bool {
 type readState struct {
 	br       *bufio.Reader
 	resp     fasthttp.Response
-	parser   fastjson.Parser // the session's, reused for every answer
-	answered int             // answers read on the session
-	held     entry           // popped when the session died, not completed
+	beats    beatParser // the session's, reused for every answer
+	answered int        // answers read on the session
+	held     entry      // popped when the session died, not completed
 	holding  bool
 	resend   []segment // entries to send again, as segments
 	failed   bool      // an entry sent once already failed
+	scanned  int       // bytes of br the last answer read by scanAnswer holds
+	err      error     // why read failed
+}
+
+// read reads the next answer. A plain answer already buffered whole (what
+// a pipelined server sends, many at a time) is parsed in place by
+// scanAnswer and left in br until r.scanned bytes are discarded; anything
+// else is read by fasthttp. The body is valid until the next read of br.
+func (r *readState) read(maxBody int) (a answer, ok bool) {
+	buf, _ := r.br.Peek(r.br.Buffered())
+	if a, n, ok := scanAnswer(buf, maxBody); ok {
+		r.scanned = n
+		return a, true
+	}
+	r.scanned = 0
+	resp := &r.resp
+	if r.err = resp.ReadLimitBody(r.br, maxBody); r.err != nil {
+		return a, false
+	}
+	return answer{
+		status:    resp.StatusCode(),
+		body:      resp.Body(),
+		closing:   resp.ConnectionClose(),
+		keepAlive: keepAliveMax(resp.Header.Peek("Keep-Alive")),
+	}, true
 }
 
 func (s *session) reader() {
@@ -871,24 +918,24 @@ func (s *session) readOne(r *readState) (dead bool) {
 		s.kill(errUnexpectedAnswer, true)
 		return true
 	}
-	resp := &r.resp
-	if err := resp.ReadLimitBody(r.br, c.cfg.MaxResponseBodySize); err != nil {
-		s.kill(err, !errors.Is(err, fasthttp.ErrBodyTooLarge))
+	a, ok := r.read(c.cfg.MaxResponseBodySize)
+	if !ok {
+		s.kill(r.err, !errors.Is(r.err, fasthttp.ErrBodyTooLarge))
 		r.held, r.holding = en, true
 		return true
 	}
 	var res reactor.BeatResult
 	if en.b.kind == kindBeat {
-		res = parseBeatResponse(&r.parser, resp.StatusCode(), resp.Body())
+		res = r.beats.parse(a.status, a.body)
 	} else {
-		res.Err = instanceAnswer(resp.StatusCode(), resp.Body())
+		res.Err = instanceAnswer(a.status, a.body)
 	}
-	closing := resp.ConnectionClose()
+	r.br.Discard(r.scanned) // a.body is read: let the buffer move on
 	r.answered++
 	if r.answered == 1 {
 		s.answered.Store(true)
-		if n := keepAliveMax(resp.Header.Peek("Keep-Alive")); n >= 0 {
-			s.p.learn(1 + n)
+		if a.keepAlive >= 0 {
+			s.p.learn(1 + a.keepAlive)
 		}
 	}
 	idle := false
@@ -909,7 +956,7 @@ func (s *session) readOne(r *readState) (dead bool) {
 	}
 	en.b.finish(en.i, res)
 	switch {
-	case closing:
+	case a.closing:
 		s.p.learn(r.answered)
 		s.kill(errServerClosing, false)
 		return true
@@ -923,8 +970,7 @@ func (s *session) readOne(r *readState) (dead bool) {
 		// The writer stopped at the limit and every answer is in, yet
 		// the server did not say it ends the connection: the limit
 		// learned was too low. Forget it; the server will teach it again.
-		if lim := s.p.limit.Load(); lim > 0 && int64(r.answered) >= lim &&
-			keepAliveMax(resp.Header.Peek("Keep-Alive")) != 0 {
+		if lim := s.p.limit.Load(); lim > 0 && int64(r.answered) >= lim && a.keepAlive != 0 {
 			if s.p.limit.CompareAndSwap(lim, 0) {
 				c.cfg.Logger.Debug("nacos server's connection limit forgotten", "server", s.p.addr, "requests", lim)
 			}
@@ -939,12 +985,7 @@ func (s *session) readOne(r *readState) (dead bool) {
 func keepAliveMax(h []byte) int {
 	for len(h) > 0 {
 		var part []byte
-		if i := bytes.IndexByte(h, ','); i >= 0 {
-			part, h = h[:i], h[i+1:]
-		} else {
-			part, h = h, nil
-		}
-		part = bytes.TrimSpace(part)
+		part, h = cutToken(h)
 		if len(part) > 4 && bytes.EqualFold(part[:4], []byte("max=")) {
 			n, err := strconv.Atoi(string(part[4:]))
 			if err != nil || n < 0 {
