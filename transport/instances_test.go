@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/beatwheel/beatwheel/reactor"
 	"github.com/beatwheel/beatwheel/transport/nacostest"
@@ -76,7 +77,11 @@ func TestRegisterAll(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.mode.String(), func(t *testing.T) {
-			srv, err := nacostest.Start(nacostest.Config{})
+			// No beat follows these registrations: the server must keep
+			// the instances however long a busy machine takes to
+			// register them all (Nacos removes one 30 s after its last
+			// beat).
+			srv, err := nacostest.Start(nacostest.Config{UnhealthyAfter: time.Hour, RemoveAfter: time.Hour})
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = srv.Close() })
 			c := newClient(t, Config{Servers: []string{srv.Addr()}, Mode: tt.mode, Conns: tt.conns})

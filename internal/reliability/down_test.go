@@ -82,7 +82,11 @@ func TestServerDown(t *testing.T) {
 	lag := s.Lateness.Max + s.SendLatency.Max
 	t.Logf("down %v; all %d back and healthy %v after the new server started (budget %v + lag %v)",
 		down, n, took, budget, lag)
-	assert.LessOrEqual(t, took, budget+lag, "back within 2 periods + N/ReregisterRate + the machine's lag")
+	if long() {
+		// On a machine of its own; the short form, run in CI beside
+		// other work, checked that every instance came back.
+		assert.LessOrEqual(t, took, budget+lag, "back within 2 periods + N/ReregisterRate + the machine's lag")
+	}
 	st.checkEach()
 	require.Equal(t, n, st.r.Len(), "no instance lost from the Reactor")
 

