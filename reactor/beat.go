@@ -167,7 +167,7 @@ func (r *Reactor) sender() {
 // stopped since they were queued are not sent (prepare).
 func (r *Reactor) process(j *job) {
 	light := r.light.Load()
-	r.prepare(j, light)
+	r.prepare(j, light && !r.allFull())
 	if len(j.beats) == 0 {
 		return
 	}
@@ -196,6 +196,7 @@ func (r *Reactor) answer(j *job, light bool) {
 		at             time.Time // when the answers came, read at the first transition
 		nLight, nOK    uint64
 		okSeen, permit bool
+		broke          time.Duration // the longest period of a beat whose connection broke
 	)
 	for i, beat := range j.beats {
 		b, res, f := beat.Info, &j.results[i], j.flags[i]
@@ -203,7 +204,11 @@ func (r *Reactor) answer(j *job, light bool) {
 			nLight++
 		}
 		if res.Err != nil {
-			r.enter(b, f, flagFailing, StateFailing, r.failed(b, res.Err), res.Err, &at)
+			kind := r.failed(b, res.Err)
+			if kind == KindTransport {
+				broke = max(broke, dataPeriod(j.expired[i].Data))
+			}
+			r.enter(b, f, flagFailing, StateFailing, kind, res.Err, &at)
 			continue
 		}
 		if res.ClientBeatInterval > 0 {
@@ -232,6 +237,34 @@ func (r *Reactor) answer(j *job, light bool) {
 		r.light.Store(permit)
 		r.cfg.Logger.Info("reactor: light beats", "enabled", permit)
 	}
+	if broke > 0 {
+		r.fullFor(broke)
+	}
+}
+
+// fullFor makes every instance's beats full for the next p, a period:
+// a connection to the server broke, and a server that broke it by
+// restarting has forgotten every instance. A full beat registers the
+// instance it describes (Nacos 1.4 and later), so the restarted server
+// knows every instance one period after it starts, where a light beat
+// would be answered 20404 and its instance registered only by its next,
+// full, beat a period later. A timeout is no such sign: the server is
+// slow, and full beats would only add to its load. An instance's own
+// light-beat state is untouched: only the beats sent meanwhile are full.
+func (r *Reactor) fullFor(p time.Duration) {
+	until := int64(r.sched.Now() + p)
+	for {
+		cur := r.fullUntil.Load()
+		if cur >= until || r.fullUntil.CompareAndSwap(cur, until) {
+			return
+		}
+	}
+}
+
+// allFull reports whether every beat is to be full now (see fullFor).
+func (r *Reactor) allFull() bool {
+	until := r.fullUntil.Load()
+	return until != 0 && int64(r.sched.Now()) < until
 }
 
 // enter sets flag on b, whose flags were f before its beat, and reports

@@ -27,7 +27,11 @@
 //     instance may use it is the instance's own state: after a 20404 or
 //     a failed beat its beats are full until one is accepted, so a
 //     restarted Nacos 1.4 registers it from its next beat, one period
-//     later, whether the restart answered 20404 or broke the connection;
+//     later, whether the restart answered 20404 or broke the connection.
+//     A beat whose connection broke (not one that timed out) also makes
+//     every beat of the next period full, whichever instance it is for:
+//     a server that restarted empty then learns every instance from its
+//     first beat, and none waits a period behind a 20404;
 //   - on code 20404 (the server forgot the instance) it registers the
 //     instance again, at a rate over all instances that starts at
 //     Config.ReregisterRate and follows the server (AIMD, as TCP: up

@@ -1,7 +1,9 @@
 package reactor
 
 import (
+	"context"
 	"errors"
+	"sort"
 	"testing"
 	"time"
 
@@ -21,7 +23,10 @@ func TestLightBeatsPerInstance(t *testing.T) {
 		fail BeatResult
 	}{
 		{"20404", BeatResult{Code: CodeNotFound}},
-		{"no answer", BeatResult{Err: errors.New("connection refused")}},
+		// A broken connection makes every beat full for a period
+		// (TestBrokenConnectionMakesEveryBeatFull); a timeout, the other
+		// beat without an answer, leaves the other instances alone.
+		{"no answer in time", BeatResult{Err: context.DeadlineExceeded}},
 		{"another code", BeatResult{Code: 500}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -67,6 +72,75 @@ func TestLightBeatsPerInstance(t *testing.T) {
 			assert.Equal(t, uint64(2), h.r.Stats().Failed.Total())
 			assert.False(t, a.Failing())
 			assert.Zero(t, h.r.marked.Load(), "every instance healthy again: senders read no flags")
+		})
+	}
+}
+
+// TestBrokenConnectionMakesEveryBeatFull: when a beat fails because its
+// connection broke (the server may have restarted empty), every beat sent
+// in the next period is full, whichever instance it is for, so a
+// restarted server registers them all one period after it starts; after
+// that period the instances that were accepted beat light again. A
+// timeout does not do it.
+func TestBrokenConnectionMakesEveryBeatFull(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		full bool // whether the failure makes the others' beats full
+	}{
+		{"connection refused", errors.New("connection refused"), true},
+		{"timeout", context.DeadlineExceeded, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, Config{})
+			a, b := instance(1, 1), instance(1, 2)
+			const failRound = 2
+			aBeats := 0
+			h.f.setAnswer(func(beat Beat) BeatResult {
+				if beat.Info == a {
+					defer func() { aBeats++ }()
+					if aBeats == failRound {
+						return BeatResult{Err: tc.err}
+					}
+				}
+				return BeatResult{Code: CodeOK, LightBeatEnabled: true}
+			})
+			require.NoError(t, h.r.Add(a))
+			require.NoError(t, h.r.Add(b))
+			p := a.Period
+			type due struct {
+				at time.Duration
+				b  *BeatInfo
+			}
+			var dues []due
+			for k := range 6 {
+				dues = append(dues, due{firstDue(a) + time.Duration(k)*p, a}, due{firstDue(b) + time.Duration(k)*p, b})
+			}
+			sort.Slice(dues, func(i, j int) bool { return dues[i].at < dues[j].at })
+			var failedAt time.Duration
+			for i, d := range dues {
+				h.advance(d.at, uint64(i+1))
+				if d.b == a && failedAt == 0 && aBeats > failRound {
+					failedAt = d.at
+				}
+			}
+			require.NotZero(t, failedAt)
+			sent := h.f.sent()
+			require.Len(t, sent, len(dues))
+			for i, beat := range sent {
+				at := dues[i].at
+				require.Same(t, dues[i].b, beat.Info)
+				switch {
+				case i < 2:
+					continue // the first beats go out before any permission
+				case beat.Info == a && at > failedAt && at <= failedAt+p:
+					assert.False(t, beat.Light, "a's next beat after its failure is full (at %v)", at)
+				case tc.full && at > failedAt && at < failedAt+p:
+					assert.False(t, beat.Light, "%s at %v: full within a period of the break", beat.Info.IP, at)
+				default:
+					assert.True(t, beat.Light, "%s at %v: light", beat.Info.IP, at)
+				}
+			}
 		})
 	}
 }

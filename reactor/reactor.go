@@ -35,6 +35,10 @@ type Reactor struct {
 	// beat: process-wide, as in Nacos. Whether an instance may use it is
 	// per instance (flagNotFound).
 	light atomic.Bool
+	// fullUntil is when, on the scheduler's clock, beats may be light
+	// again after a connection to the server broke (see fullFor); 0 until
+	// one does.
+	fullUntil atomic.Int64
 	// skipFloor is the lateness below which no beat is skipped: 100 ms or
 	// two scheduler ticks (see Config.SkipLate).
 	skipFloor time.Duration
