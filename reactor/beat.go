@@ -194,19 +194,27 @@ func (r *Reactor) send(j *job) {
 func (r *Reactor) answer(j *job, light bool) {
 	var (
 		at             time.Time // when the answers came, read at the first transition
-		nLight, nOK    uint64
+		t              tally
 		okSeen, permit bool
 		broke          time.Duration // the longest period of a beat whose connection broke
+		failedAt       = -1          // the first beat that got no answer, logged for the job
 	)
 	for i, beat := range j.beats {
 		b, res, f := beat.Info, &j.results[i], j.flags[i]
 		if beat.Light {
-			nLight++
+			t.light++
 		}
 		if res.Err != nil {
-			kind := r.failed(b, res.Err)
-			if kind == KindTransport {
+			kind := KindTransport
+			if isTimeout(res.Err) {
+				kind = KindTimeout
+				t.timeout++
+			} else {
+				t.transport++
 				broke = max(broke, dataPeriod(j.expired[i].Data))
+			}
+			if failedAt < 0 {
+				failedAt = i
 			}
 			r.enter(b, f, flagFailing, StateFailing, kind, res.Err, &at)
 			continue
@@ -216,23 +224,27 @@ func (r *Reactor) answer(j *job, light bool) {
 		}
 		switch res.Code {
 		case CodeOK:
-			nOK++
+			t.ok++
 			okSeen, permit = true, res.LightBeatEnabled
 			if f&(flagFailing|flagNotFound) != 0 && r.unmark(b, flagFailing|flagNotFound)&(flagFailing|flagNotFound) != 0 {
 				r.observe(b, StateRecovered, answeredAt(&at), KindNone, nil)
 			}
 		case CodeNotFound:
-			r.stats.notFound.Add(1)
+			t.notFound++
 			r.enter(b, f, flagNotFound, StateNotFound, KindNotFound, nil, &at)
 			r.rereg.enqueue(b)
 		default:
-			r.stats.badCode.Add(1)
+			t.badCode++
 			r.enter(b, f, flagFailing, StateFailing, KindCode, nil, &at)
 		}
 	}
-	r.stats.sent.Add(uint64(len(j.beats)))
-	r.stats.light.Add(nLight)
-	r.stats.ok.Add(nOK)
+	r.stats.add(uint64(len(j.beats)), &t)
+	if failedAt >= 0 && r.logLimit.Allow() {
+		b := j.beats[failedAt].Info
+		r.cfg.Logger.Warn("reactor: beat failed; beating again next period",
+			"service", b.ServiceName, "ip", b.IP, "port", b.Port, "err", j.results[failedAt].Err,
+			"failed in batch", t.timeout+t.transport, "batch", len(j.beats))
+	}
 	if okSeen && permit != light {
 		r.light.Store(permit)
 		r.cfg.Logger.Info("reactor: light beats", "enabled", permit)
@@ -298,22 +310,6 @@ func (r *Reactor) adopt(b *BeatInfo, e wheel.Expired, interval time.Duration) {
 	e.Data = periodData(interval)
 	// A stale Timer (removed meanwhile) or a closing Reactor ends it.
 	r.sched.Rearm([]wheel.Expired{e})
-}
-
-// failed counts and logs a beat that got no answer, and returns its kind.
-func (r *Reactor) failed(b *BeatInfo, err error) FailureKind {
-	kind := KindTransport
-	if isTimeout(err) {
-		r.stats.timeout.Add(1)
-		kind = KindTimeout
-	} else {
-		r.stats.transport.Add(1)
-	}
-	if r.logLimit.Allow() {
-		r.cfg.Logger.Warn("reactor: beat failed; beating again next period",
-			"service", b.ServiceName, "ip", b.IP, "port", b.Port, "err", err)
-	}
-	return kind
 }
 
 // timeoutError is what a Transport's error says it is when it is a

@@ -118,10 +118,10 @@ func (f Failures) Total() uint64 { return f.NotFound + f.Code + f.Timeout + f.Tr
 // summary the project's reports use (internal/measure's), not a copy.
 type Percentiles = measure.Summary
 
-// counters are the Reactor's shared counters, each added to in one place.
-// A sender adds a whole job's sent, light and OK beats at once, so it
-// touches these cache lines once per batch, not per beat; failures and
-// re-registrations, the exceptions, count one by one.
+// counters are the Reactor's shared counters. A sender adds a whole job's
+// outcomes at once (add), so it touches these cache lines once per batch,
+// not per beat, even when every beat fails, as they all do while a server
+// restarts; re-registrations count one by one.
 type counters struct {
 	sent, light, ok                           atomic.Uint64
 	notFound, badCode, timeout, transport     atomic.Uint64
@@ -137,6 +137,27 @@ func (c *counters) init() {
 	// call. One stripe each is enough, and saves 105 KiB per Reactor.
 	c.lateness = measure.NewStripedHistogram(1)
 	c.sendLatency = measure.NewStripedHistogram(1)
+}
+
+// tally is one job's outcomes, counted by its sender (see answer).
+type tally struct {
+	light, ok, notFound, badCode, timeout, transport uint64
+}
+
+// add adds the outcomes of a job of sent beats: one atomic add for each
+// counter that moved.
+func (c *counters) add(sent uint64, t *tally) {
+	for _, x := range [...]struct {
+		n uint64
+		c *atomic.Uint64
+	}{
+		{sent, &c.sent}, {t.light, &c.light}, {t.ok, &c.ok},
+		{t.notFound, &c.notFound}, {t.badCode, &c.badCode}, {t.timeout, &c.timeout}, {t.transport, &c.transport},
+	} {
+		if x.n > 0 {
+			x.c.Add(x.n)
+		}
+	}
 }
 
 // Stats returns a snapshot of r's counters. O(1) but for the histograms'

@@ -157,7 +157,9 @@ func scanAnswer(buf []byte, maxBody int) (a answer, n int, ok bool) {
 			return a, 0, false
 		}
 		name, value := line[:colon], line[colon+1:]
-		switch len(name) { // most headers are none of these: skip them cheaply
+		// Most headers are none of the four read below: skip them by
+		// length (Keep-Alive has Connection's).
+		switch len(name) {
 		case len("Content-Length"), len("Transfer-Encoding"), len("Connection"):
 		default:
 			continue
