@@ -34,13 +34,11 @@ func (r *Reactor) expired(batch []wheel.Expired) {
 	stallEnd := time.Duration(r.stallEnd.Load())
 	defer func() { r.lastCall.Store(int64(r.sched.Now())) }()
 	j := r.getJob()
-	lateness := r.stats.lateness.Tally(0) // one stripe: one Handler call at a time
 	var (
 		owners  [chunk]*BeatInfo
 		due     [chunk]time.Duration
 		behind  [chunk]time.Duration
 		skipped uint64
-		held    held
 	)
 	for len(batch) > 0 {
 		c := batch[:min(len(batch), chunk)]
@@ -78,28 +76,26 @@ func (r *Reactor) expired(batch []wheel.Expired) {
 			}
 			e.Due = due[i]
 			late := now - e.Due
-			lateness.Record(late)
+			r.stats.lateness.Record(uint64(e.Timer.Index()), late)
 			if e.Due < stallEnd && r.tooLate(behind[i], dataPeriod(e.Data)) && r.mark(b, flagSkipped) {
 				skipped++
 				continue
 			}
 			j.add(b, e, late)
 			if j.full() {
-				r.hold(&held, j)
+				r.dispatch(j)
 				j = r.getJob()
 			}
 		}
 	}
-	lateness.Flush()
 	if skipped > 0 {
 		r.stats.skipped.Add(skipped)
 	}
 	if len(j.beats) > 0 {
-		r.hold(&held, j)
+		r.dispatch(j)
 	} else {
 		r.putJob(j)
 	}
-	r.dispatch(&held)
 }
 
 // nextPhase returns when a beat due at due, with period p, is due next
@@ -144,44 +140,15 @@ func skipFloorOf(s wheel.Scheduler) time.Duration {
 	return skipFloorMin
 }
 
-// holdJobs is the most filled jobs a Handler call holds before it hands
-// them to the senders together (see held).
-const holdJobs = 8
-
-// held are the filled jobs of one Handler call not yet handed to the
-// senders. Handing them over together, rather than each as it is filled,
-// wakes fewer senders: a sender woken for the first finds the others
-// queued and takes them without sleeping in between, where jobs handed
-// out one at a time, each filled while a sender sends the last, wake a
-// sleeping sender (and, on an idle core, a thread) for every one. A job
-// waits at most one Handler call, a fraction of a tick.
-type held struct {
-	jobs [holdJobs]*job
-	n    int
-}
-
-// hold adds the filled job j to h, and hands h to the senders once it is
-// full.
-func (r *Reactor) hold(h *held, j *job) {
-	h.jobs[h.n] = j
-	h.n++
-	if h.n == len(h.jobs) {
-		r.dispatch(h)
+// dispatch queues j for a sender, or drops it when the Reactor closes.
+// It only runs inside the Handler, which Close waits for before it waits
+// for the senders.
+func (r *Reactor) dispatch(j *job) {
+	select {
+	case r.jobs <- j:
+	case <-r.ctx.Done():
+		r.putJob(j)
 	}
-}
-
-// dispatch queues h's jobs for the senders, or drops them when the
-// Reactor closes, and empties h. It only runs inside the Handler, which
-// Close waits for before it waits for the senders.
-func (r *Reactor) dispatch(h *held) {
-	for _, j := range h.jobs[:h.n] {
-		select {
-		case r.jobs <- j:
-		case <-r.ctx.Done():
-			r.putJob(j)
-		}
-	}
-	*h = held{}
 }
 
 // sender is a sender goroutine: it sends jobs until Close.

@@ -49,9 +49,8 @@ func (j *job) reset() {
 
 // getJob returns an empty job from the pool, waiting for one if every
 // job is in use, which happens only when a scheduler calls the Handler
-// concurrently: the pool (Reactor.free) holds 2*Senders+holdJobs+1 jobs,
-// enough for a full queue, every sender and one Handler call's held and
-// filling jobs. A job is allocated
+// concurrently: the pool (Reactor.free) holds 2*Senders+2 jobs, enough
+// for a full queue, every sender and one Handler call. A job is allocated
 // when first taken. Once the Reactor closes it does not wait: nothing
 // will be sent.
 func (r *Reactor) getJob() *job {

@@ -81,11 +81,10 @@ func New(cfg Config) (*Reactor, error) {
 		beats: newInstances(cfg.SizeHint),
 		jobs:  make(chan *job, cfg.Senders),
 	}
-	// Jobs in use: up to Senders in the queue, Senders being sent, and
-	// per Handler call (one at a time on a *wheel.Wheel) one being filled
-	// and up to holdJobs held. The pool starts as that many empty places,
-	// filled as jobs are first made.
-	r.free = make(chan *job, 2*cfg.Senders+holdJobs+1)
+	// Jobs in use: up to Senders in the queue, Senders being sent, and one
+	// being filled per Handler call (one at a time on a *wheel.Wheel). The
+	// pool starts as that many empty places, filled as jobs are first made.
+	r.free = make(chan *job, 2*cfg.Senders+2)
 	for range cap(r.free) {
 		r.free <- nil
 	}
