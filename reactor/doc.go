@@ -40,6 +40,11 @@
 //   - on an error it counts the failure by kind, logs it (at most a line a
 //     second), and beats again next period.
 //
+// A Transport is three methods (see Transport; transport.Client is the
+// Nacos v1 one). Package reactor/transporttest is their contract as tests:
+// a new Transport that passes transporttest.Run behaves as the Reactor
+// expects, and BeatResult.Kind says how the Reactor reads its errors.
+//
 // Each instance keeps its phase: its next beat is due at the first point of
 // its own schedule (its first due time plus whole periods) after now. No
 // drift, no catch-up beat, and after a stall of any length (a GC, VM or

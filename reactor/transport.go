@@ -40,6 +40,28 @@ type BeatResult struct {
 	LightBeatEnabled bool
 }
 
+// Kind returns why the beat was not accepted, as the Reactor reads r and
+// counts it in Stats.Failed: KindNone for CodeOK; KindTimeout for an Err
+// that says a deadline passed (context.DeadlineExceeded, or an error whose
+// Timeout method returns true, anywhere in its chain); KindTransport for
+// any other Err. A Transport chooses its errors with this in mind: after
+// a KindTransport failure the Reactor sends full beats for a period, which
+// register the instances again on a server that restarted empty, where a
+// timeout only waits for the next period.
+func (r BeatResult) Kind() FailureKind {
+	switch {
+	case r.Err != nil && isTimeout(r.Err):
+		return KindTimeout
+	case r.Err != nil:
+		return KindTransport
+	case r.Code == CodeOK:
+		return KindNone
+	case r.Code == CodeNotFound:
+		return KindNotFound
+	}
+	return KindCode
+}
+
 // Transport carries beats and registrations to the registry. The Reactor
 // calls it from its sender goroutines, several at once.
 type Transport interface {
