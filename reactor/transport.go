@@ -67,8 +67,10 @@ func (r BeatResult) Kind() FailureKind {
 type Transport interface {
 	// SendBeats sends beats[i] and stores its answer in results[i]; the two
 	// slices have the same length. It returns when every beat has an answer
-	// or an error, or ctx is done (the rest then get ctx's error). Sending a
-	// batch at once lets a transport pipeline it.
+	// or an error, or soon after ctx is done: the beats not answered then
+	// get ctx's error (a Transport may give it to the whole batch), and it
+	// touches neither slice once it has returned. Sending a batch at once
+	// lets a transport pipeline it.
 	SendBeats(ctx context.Context, beats []Beat, results []BeatResult)
 	// Register registers the instance b describes (ephemeral).
 	Register(ctx context.Context, b *BeatInfo) error

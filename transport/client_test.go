@@ -132,25 +132,20 @@ func TestReadTimeout(t *testing.T) {
 	}
 }
 
+// TestPipelineCancel: cancelling ctx ends SendBeats, beats written and
+// unanswered included (two in flight, eight waiting for room), long
+// before the answers' ReadTimeout.
 func TestPipelineCancel(t *testing.T) {
 	rs := silentServer(t)
 	c := newClient(t, Config{Servers: []string{rs.addr}, Mode: ModePipeline, Conns: 1,
-		MaxInflightPerConn: 2, ReadTimeout: 300 * time.Millisecond})
+		MaxInflightPerConn: 2, ReadTimeout: time.Minute})
 	ctx, cancel := context.WithCancel(bg())
 	time.AfterFunc(50*time.Millisecond, cancel)
 	res := make([]reactor.BeatResult, 10)
 	c.SendBeats(ctx, testBeats(10), res)
-	var canceled, timedOut int
-	for _, r := range res {
-		switch {
-		case errors.Is(r.Err, context.Canceled):
-			canceled++
-		case errors.Is(r.Err, ErrTimeout):
-			timedOut++
-		}
+	for i, r := range res {
+		assert.ErrorIs(t, r.Err, context.Canceled, "beat %d", i)
 	}
-	assert.Equal(t, 8, canceled)
-	assert.Equal(t, 2, timedOut)
 
 	c.SendBeats(ctx, testBeats(2), res[:2]) // already done
 	assert.ErrorIs(t, res[0].Err, context.Canceled)

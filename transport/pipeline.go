@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -141,11 +142,18 @@ type entry struct {
 }
 
 // sendPipelined sends a request of kind k for each of beats (for
-// registrations, only their Info counts) and waits for every answer.
+// registrations, only their Info counts) and waits for every answer, or
+// until ctx is done: then every beat gets ctx's error, answered or not.
 func (c *Client) sendPipelined(ctx context.Context, k reqKind, beats []reactor.Beat, results []reactor.BeatResult, token string) {
 	b := c.batches.Get().(*batch)
-	b.kind, b.ctx, b.done, b.beats, b.results, b.token = k, ctx, ctx.Done(), beats, results, token
 	n := len(beats)
+	// The batch works on copies of beats and results (80 bytes a beat,
+	// against microseconds of sending it), so that it can be left to the
+	// beats in flight when ctx ends: their late answers land in the
+	// copies, which the caller no longer reads.
+	b.beats = append(b.beats[:0], beats...)
+	b.results = slices.Grow(b.results[:0], n)[:n]
+	b.kind, b.ctx, b.done, b.token = k, ctx, ctx.Done(), token
 	b.left.Store(int32(n))
 	pcs := c.pipes[c.cur.Load()]
 	segs := (n + minSegment - 1) / minSegment
@@ -156,8 +164,19 @@ func (c *Client) sendPipelined(ctx context.Context, k reqKind, beats []reactor.B
 	for j := 0; j < segs; j++ {
 		pcs[(first+j)%len(pcs)].submit(segment{b: b, lo: j * n / segs, hi: (j + 1) * n / segs})
 	}
-	<-b.wake
-	b.ctx, b.done, b.beats, b.results, b.token = nil, nil, nil, nil, ""
+	select {
+	case <-b.wake:
+	case <-b.done:
+		select {
+		case <-b.wake: // every beat was answered meanwhile
+		default:
+			failAll(results, ctx.Err()) // and b is left to what is in flight
+			return
+		}
+	}
+	copy(results, b.results)
+	clear(b.beats) // a pooled batch keeps no BeatInfo alive
+	b.ctx, b.done, b.token = nil, nil, ""
 	c.batches.Put(b)
 }
 
