@@ -3,6 +3,7 @@ package bench
 import (
 	"flag"
 	"fmt"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -92,9 +93,17 @@ type result struct {
 
 // run measures one way under the scenario, the protocol every row follows:
 // GC and read the heap; start the instances, timing it; GC and read the
-// heap again; let them beat for the warm-up; then take process CPU time,
-// allocations and beat lateness over the steady window. It stops the
-// instances before returning.
+// heap again; return the memory starting freed to the OS; let them beat
+// for the warm-up; then take process CPU time, allocations and beat
+// lateness over the steady window. It stops the instances before
+// returning.
+//
+// Returning the freed memory before the window matters for the rows whose
+// start frees much (reactor-replaced and reactor-churn replace a million
+// instances first): the runtime's background scavenger would return it
+// during the window instead, and on this VM each madvise's TLB shootdown
+// costs more than the beats (18 % of reactor-churn's CPU in its window,
+// in a perf profile).
 func (sc scenario) run(start startFunc) (result, error) {
 	var r result
 	m := measure.NewMeter() // before the heap reading: not per instance
@@ -107,6 +116,7 @@ func (sc scenario) run(start startFunc) (result, error) {
 	}
 	defer stop()
 	r.bytesPerInstance = measure.PerInstance(before, measure.HeapInUse(), sc.instances)
+	debug.FreeOSMemory()
 	time.Sleep(sc.warmup)
 	s0 := m.Sample()
 	time.Sleep(sc.window)
