@@ -255,11 +255,18 @@ func (c Config) testFault(f nacostest.Faults) func(*testing.T) {
 		_, tr := c.start(t, f)
 		b := instance(1)
 		assert.Error(t, tr.Register(bounded(t), b))
-		for i, res := range send(bounded(t), tr, []reactor.Beat{{Info: b}, {Info: b, Light: true}}) {
-			require.Error(t, res.Err, "beat %d", i)
-			assert.Equal(t, reactor.KindTransport, res.Kind(), "beat %d: %v", i, res.Err)
-			assert.Zero(t, res.Code, "beat %d: an error's Code", i)
-		}
+		failedAs(t, reactor.KindTransport, send(bounded(t), tr, []reactor.Beat{{Info: b}, {Info: b, Light: true}}))
+	}
+}
+
+// failedAs asserts that every result is an error the Reactor reads as
+// kind, with no code.
+func failedAs(t *testing.T, kind reactor.FailureKind, results []reactor.BeatResult) {
+	t.Helper()
+	for i, res := range results {
+		require.Error(t, res.Err, "beat %d", i)
+		assert.Equal(t, kind, res.Kind(), "beat %d: %v", i, res.Err)
+		assert.Zero(t, res.Code, "beat %d: an error's Code", i)
 	}
 }
 
@@ -270,10 +277,7 @@ func (c Config) testServerDown(t *testing.T) {
 	require.NoError(t, srv.Close())
 	b := instance(1)
 	assert.Error(t, tr.Register(bounded(t), b))
-	for i, res := range send(bounded(t), tr, light(b, instance(2), instance(3))) {
-		require.Error(t, res.Err, "beat %d", i)
-		assert.Equal(t, reactor.KindTransport, res.Kind(), "beat %d: a refused connection is no timeout: %v", i, res.Err)
-	}
+	failedAs(t, reactor.KindTransport, send(bounded(t), tr, light(b, instance(2), instance(3))))
 }
 
 // testDeadline: the server answers after ctx's deadline. Every beat fails
@@ -287,10 +291,7 @@ func (c Config) testDeadline(t *testing.T) {
 	require.NoError(t, srv.SetFaults(nacostest.Faults{Latency: time.Second}))
 	short, cancel := context.WithTimeout(bounded(t), 50*time.Millisecond)
 	defer cancel()
-	for i, res := range send(short, tr, light(b, b, b)) {
-		require.Error(t, res.Err, "beat %d", i)
-		assert.Equal(t, reactor.KindTimeout, res.Kind(), "beat %d: %v", i, res.Err)
-	}
+	failedAs(t, reactor.KindTimeout, send(short, tr, light(b, b, b)))
 }
 
 // testCancelled: a cancelled ctx fails every beat with ctx's error.
