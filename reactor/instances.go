@@ -2,6 +2,8 @@ package reactor
 
 import (
 	"hash/maphash"
+	"slices"
+	"sync/atomic"
 
 	"github.com/puzpuzpuz/xsync/v3"
 )
@@ -18,11 +20,13 @@ import (
 // BeatInfo's own fields with the identity it was given.
 //
 // Two identities whose hashes collide cannot share the entry: the later
-// one lives in spill, an xsync MapOf keyed by its key string. With n
-// instances about n²/2³³ pairs collide: some 120 at a million, 12,000 at
-// ten million, a few kilobytes in spill. Every write runs inside
-// byHash.Compute for its hash, so writes for one identity, and the moves
-// between the two maps, happen one at a time; reads take no lock.
+// one waits in spill, an xsync MapOf from the hash to the BeatInfos of the
+// identities that share it with its holder (a slice, replaced whole on
+// every change). With n instances about n²/2³³ pairs collide: some 120 at
+// a million, 12,000 at ten million (about a megabyte in spill).
+// Every write runs inside byHash.Compute for its hash, so writes for one
+// identity, and the moves between the two maps, happen one at a time;
+// reads take no lock.
 //
 // A BeatInfo is stored once its entry's index and its slot are set (Add
 // does both first), and its slot is cleared only once it has left the map
@@ -31,30 +35,37 @@ import (
 // read that races with a Remove may find the index's slot empty or reused
 // by another instance: the identity check turns that into "not found".
 type instances struct {
-	seed   maphash.Seed
-	slots  *slots
-	byHash *xsync.MapOf[uint32, uint32]
-	spill  *xsync.MapOf[string, *BeatInfo]
-	// hash is the key's hash: maphash of its bytes with seed, its low 32
-	// bits. Tests replace it to make identities collide.
-	hash func(key []byte) uint32
+	seed    maphash.Seed
+	slots   *slots
+	byHash  *xsync.MapOf[uint32, uint32]
+	spill   *xsync.MapOf[uint32, []*BeatInfo]
+	spilled atomic.Int64 // BeatInfos in spill
+	// mask keeps the bits of the hash in use: all of them. Tests narrow
+	// it to make identities collide.
+	mask uint32
 }
 
 // newInstances returns an empty map, over the BeatInfos in s, that holds
 // hint instances without growing.
 func newInstances(hint int, s *slots) *instances {
-	m := &instances{
+	return &instances{
 		seed:   maphash.MakeSeed(),
 		slots:  s,
 		byHash: xsync.NewMapOf[uint32, uint32](xsync.WithPresize(hint)),
-		spill:  xsync.NewMapOf[string, *BeatInfo](),
+		spill:  xsync.NewMapOf[uint32, []*BeatInfo](),
+		mask:   ^uint32(0),
 	}
-	m.hash = func(key []byte) uint32 { return uint32(maphash.Bytes(m.seed, key)) }
-	return m
 }
 
 // keyBuf holds the key of most instances on the stack.
 type keyBuf [96]byte
+
+// hash returns the hash of an identity: maphash of its key with seed, its
+// low 32 bits.
+func (m *instances) hash(service, ip string, port int) uint32 {
+	var buf keyBuf
+	return uint32(maphash.Bytes(m.seed, appendKey(buf[:0], service, ip, port))) & m.mask
+}
 
 // holder returns the BeatInfo of byHash's entry idx, nil if loaded is
 // false.
@@ -68,23 +79,18 @@ func (m *instances) holder(idx uint32, loaded bool) *BeatInfo {
 // store makes b the instance of its identity and returns the BeatInfo it
 // replaced, or nil. b's slot must hold b.
 func (m *instances) store(b *BeatInfo) (old *BeatInfo) {
-	var buf keyBuf
-	key := appendKey(buf[:0], b.ServiceName, b.IP, b.Port)
-	m.byHash.Compute(m.hash(key), func(idx uint32, loaded bool) (uint32, bool) {
+	h := m.hash(b.ServiceName, b.IP, b.Port)
+	m.byHash.Compute(h, func(idx uint32, loaded bool) (uint32, bool) {
 		cur := m.holder(idx, loaded)
 		switch {
 		case cur != nil && cur.is(b.ServiceName, b.IP, b.Port):
 			old = cur
 			return b.timerIdx, false
 		case cur != nil: // another identity holds the hash
-			if prev, ok := m.spill.LoadAndStore(string(key), b); ok {
-				old = prev
-			}
+			old = m.spillStore(h, b)
 			return idx, false
 		default: // the hash is free; b's identity may wait in spill
-			if m.spill.Size() > 0 {
-				old, _ = m.spill.LoadAndDelete(string(key))
-			}
+			old = m.spillTake(h, b.ServiceName, b.IP, b.Port)
 			return b.timerIdx, false
 		}
 	})
@@ -94,38 +100,74 @@ func (m *instances) store(b *BeatInfo) (old *BeatInfo) {
 // delete forgets the instance of an identity and returns its BeatInfo, if
 // there was one.
 func (m *instances) delete(service, ip string, port int) (gone *BeatInfo, ok bool) {
-	var buf keyBuf
-	key := appendKey(buf[:0], service, ip, port)
-	m.byHash.Compute(m.hash(key), func(idx uint32, loaded bool) (uint32, bool) {
+	h := m.hash(service, ip, port)
+	m.byHash.Compute(h, func(idx uint32, loaded bool) (uint32, bool) {
 		if cur := m.holder(idx, loaded); cur != nil && cur.is(service, ip, port) {
-			gone, ok = cur, true
+			gone = cur
 			return 0, true
 		}
-		if m.spill.Size() > 0 {
-			gone, ok = m.spill.LoadAndDelete(string(key))
-		}
+		gone = m.spillTake(h, service, ip, port)
 		return idx, !loaded // keep another identity's entry; store nothing
 	})
-	return gone, ok
+	return gone, gone != nil
 }
 
 // load returns the BeatInfo of an identity, if there is one.
 func (m *instances) load(service, ip string, port int) (*BeatInfo, bool) {
-	var buf keyBuf
-	key := appendKey(buf[:0], service, ip, port)
-	if idx, ok := m.byHash.Load(m.hash(key)); ok {
+	h := m.hash(service, ip, port)
+	if idx, ok := m.byHash.Load(h); ok {
 		if b := m.slots.load(idx); b != nil && b.is(service, ip, port) {
 			return b, true
 		}
 	}
-	if m.spill.Size() == 0 {
-		return nil, false
+	list, _ := m.spill.Load(h)
+	if i := indexOf(list, service, ip, port); i >= 0 {
+		return list[i], true
 	}
-	return m.spill.Load(string(key))
+	return nil, false
+}
+
+// spillStore puts b in spill under hash h in place of the BeatInfo of
+// its identity, which it returns, if there was one. Only a write holding
+// h in byHash.Compute calls it.
+func (m *instances) spillStore(h uint32, b *BeatInfo) (old *BeatInfo) {
+	list, _ := m.spill.Load(h)
+	if i := indexOf(list, b.ServiceName, b.IP, b.Port); i >= 0 {
+		old = list[i]
+		list = slices.Delete(slices.Clone(list), i, i+1)
+	}
+	m.spill.Store(h, append(slices.Clip(list), b))
+	if old == nil {
+		m.spilled.Add(1)
+	}
+	return old
+}
+
+// spillTake takes the BeatInfo of an identity out of spill under hash h
+// and returns it, or nil. Only a write holding h in byHash.Compute calls
+// it.
+func (m *instances) spillTake(h uint32, service, ip string, port int) *BeatInfo {
+	list, _ := m.spill.Load(h)
+	i := indexOf(list, service, ip, port)
+	if i < 0 {
+		return nil
+	}
+	if len(list) == 1 {
+		m.spill.Delete(h)
+	} else {
+		m.spill.Store(h, slices.Delete(slices.Clone(list), i, i+1))
+	}
+	m.spilled.Add(-1)
+	return list[i]
+}
+
+// indexOf returns the position of an identity's BeatInfo in list, or -1.
+func indexOf(list []*BeatInfo, service, ip string, port int) int {
+	return slices.IndexFunc(list, func(b *BeatInfo) bool { return b.is(service, ip, port) })
 }
 
 // size returns how many instances the map holds.
-func (m *instances) size() int { return m.byHash.Size() + m.spill.Size() }
+func (m *instances) size() int { return m.byHash.Size() + int(m.spilled.Load()) }
 
 // drain empties the map and returns every BeatInfo it held. Writes that
 // race with it may stay in the map or in the result, not both. It reads
@@ -140,10 +182,14 @@ func (m *instances) drain() []*BeatInfo {
 		}
 		return true
 	})
-	m.spill.Range(func(k string, b *BeatInfo) bool {
-		if _, ok := m.spill.LoadAndDelete(k); ok {
-			all = append(all, b)
-		}
+	m.spill.Range(func(h uint32, _ []*BeatInfo) bool {
+		m.byHash.Compute(h, func(idx uint32, loaded bool) (uint32, bool) {
+			if list, ok := m.spill.LoadAndDelete(h); ok {
+				m.spilled.Add(-int64(len(list)))
+				all = append(all, list...)
+			}
+			return idx, !loaded // as it was
+		})
 		return true
 	})
 	return all
