@@ -151,7 +151,7 @@ type failingScheduler struct {
 	fail bool
 }
 
-func (s *failingScheduler) Add(at time.Duration, data uint64) (wheel.Timer, error) {
+func (s *failingScheduler) Add(at time.Duration, data uint32) (wheel.Timer, error) {
 	if s.fail {
 		return 0, wheel.ErrFull
 	}

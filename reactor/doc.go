@@ -76,8 +76,8 @@
 // chunk of 64 beats under one scheduler lock. Nothing here allocates per
 // beat: jobs come from a pool, counters are added once per job, and
 // the scheduler's entries are pointer-free. A beat costs O(1) CPU, however
-// many instances there are, and an instance's memory is its BeatInfo, key,
-// map entry, slot and wheel entry, nothing per beat; bench/README.md has
+// many instances there are, and an instance's memory is its BeatInfo, map
+// entry, slot and wheel entry, nothing per beat; bench/README.md has
 // both at a million instances, with the command that measures them. Churn
 // does not scatter the beats: the wheel gives a new instance's entry the
 // place of a removed one that was due with the same beats (bench/'s

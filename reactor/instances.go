@@ -2,6 +2,8 @@ package reactor
 
 import (
 	"hash/maphash"
+	"slices"
+	"sync/atomic"
 
 	"github.com/puzpuzpuz/xsync/v3"
 )
@@ -10,59 +12,86 @@ import (
 // and port, the Nacos key "service#ip#port") to the BeatInfo beating for
 // it. A beat never reads it: Add, Remove, Get, Deregister and Close do.
 //
-// It is an xsync MapOf keyed by a seeded 64-bit hash of the key rather than
-// by the key string, so it keeps no key: an entry is 16 bytes, where a
-// string key cost its own 48-byte allocation and an entry of 24. A lookup
-// compares the BeatInfo's own fields with the identity it was given. Two
-// identities whose hashes collide (at a million instances, about one pair
-// in thirty million Reactors) cannot share the entry: the later one lives
-// in spill, an xsync MapOf keyed by its key string. Every write runs inside
-// byHash.Compute for its hash, so writes for one identity, and the moves
-// between the two maps, happen one at a time; reads take no lock.
+// It is an xsync MapOf from a seeded 32-bit hash of the key to the index
+// of the instance's scheduler entry, whose slot (see slots) holds the
+// BeatInfo. It keeps neither the key nor a pointer: an entry is 8 bytes
+// that the garbage collector does not scan, where a string key cost its
+// own 48-byte allocation and an entry of 24. A lookup compares the
+// BeatInfo's own fields with the identity it was given.
+//
+// Two identities whose hashes collide cannot share the entry: the later
+// one waits in spill, an xsync MapOf from the hash to the BeatInfos of the
+// identities that share it with its holder (a slice, replaced whole on
+// every change). With n instances about n²/2³³ pairs collide: some 120 at
+// a million, 12,000 at ten million (about a megabyte in spill).
+// Every write runs inside byHash.Compute for its hash, so writes for one
+// identity, and the moves between the two maps, happen one at a time;
+// reads take no lock.
+//
+// A BeatInfo is stored once its entry's index and its slot are set (Add
+// does both first), and its slot is cleared only once it has left the map
+// (Remove, Deregister and a replacing Add stop it after deleting it, Close
+// after drain), so the slot of an index in byHash holds its BeatInfo. A
+// read that races with a Remove may find the index's slot empty or reused
+// by another instance: the identity check turns that into "not found".
 type instances struct {
-	seed   maphash.Seed
-	byHash *xsync.MapOf[uint64, *BeatInfo]
-	spill  *xsync.MapOf[string, *BeatInfo]
-	// hash is the key's hash: maphash of its bytes with seed. Tests
-	// replace it to make identities collide.
-	hash func(key []byte) uint64
+	seed    maphash.Seed
+	slots   *slots
+	byHash  *xsync.MapOf[uint32, uint32]
+	spill   *xsync.MapOf[uint32, []*BeatInfo]
+	spilled atomic.Int64 // BeatInfos in spill
+	// mask keeps the bits of the hash in use: all of them. Tests narrow
+	// it to make identities collide.
+	mask uint32
 }
 
-// newInstances returns an empty map that holds hint instances without
-// growing.
-func newInstances(hint int) *instances {
-	m := &instances{
+// newInstances returns an empty map, over the BeatInfos in s, that holds
+// hint instances without growing.
+func newInstances(hint int, s *slots) *instances {
+	return &instances{
 		seed:   maphash.MakeSeed(),
-		byHash: xsync.NewMapOf[uint64, *BeatInfo](xsync.WithPresize(hint)),
-		spill:  xsync.NewMapOf[string, *BeatInfo](),
+		slots:  s,
+		byHash: xsync.NewMapOf[uint32, uint32](xsync.WithPresize(hint)),
+		spill:  xsync.NewMapOf[uint32, []*BeatInfo](),
+		mask:   ^uint32(0),
 	}
-	m.hash = func(key []byte) uint64 { return maphash.Bytes(m.seed, key) }
-	return m
 }
 
 // keyBuf holds the key of most instances on the stack.
 type keyBuf [96]byte
 
-// store makes b the instance of its identity and returns the BeatInfo it
-// replaced, or nil.
-func (m *instances) store(b *BeatInfo) (old *BeatInfo) {
+// hash returns the hash of an identity: maphash of its key with seed, its
+// low 32 bits.
+func (m *instances) hash(service, ip string, port int) uint32 {
 	var buf keyBuf
-	key := appendKey(buf[:0], b.ServiceName, b.IP, b.Port)
-	m.byHash.Compute(m.hash(key), func(cur *BeatInfo, loaded bool) (*BeatInfo, bool) {
+	return uint32(maphash.Bytes(m.seed, appendKey(buf[:0], service, ip, port))) & m.mask
+}
+
+// holder returns the BeatInfo of byHash's entry idx, nil if loaded is
+// false.
+func (m *instances) holder(idx uint32, loaded bool) *BeatInfo {
+	if !loaded {
+		return nil
+	}
+	return m.slots.load(idx)
+}
+
+// store makes b the instance of its identity and returns the BeatInfo it
+// replaced, or nil. b's slot must hold b.
+func (m *instances) store(b *BeatInfo) (old *BeatInfo) {
+	h := m.hash(b.ServiceName, b.IP, b.Port)
+	m.byHash.Compute(h, func(idx uint32, loaded bool) (uint32, bool) {
+		cur := m.holder(idx, loaded)
 		switch {
-		case loaded && cur.is(b.ServiceName, b.IP, b.Port):
+		case cur != nil && cur.is(b.ServiceName, b.IP, b.Port):
 			old = cur
-			return b, false
-		case loaded: // another identity holds the hash
-			if prev, ok := m.spill.LoadAndStore(string(key), b); ok {
-				old = prev
-			}
-			return cur, false
+			return b.timerIdx, false
+		case cur != nil: // another identity holds the hash
+			old = m.spillStore(h, b)
+			return idx, false
 		default: // the hash is free; b's identity may wait in spill
-			if m.spill.Size() > 0 {
-				old, _ = m.spill.LoadAndDelete(string(key))
-			}
-			return b, false
+			old = m.spillTake(h, b.ServiceName, b.IP, b.Port)
+			return b.timerIdx, false
 		}
 	})
 	return old
@@ -71,51 +100,96 @@ func (m *instances) store(b *BeatInfo) (old *BeatInfo) {
 // delete forgets the instance of an identity and returns its BeatInfo, if
 // there was one.
 func (m *instances) delete(service, ip string, port int) (gone *BeatInfo, ok bool) {
-	var buf keyBuf
-	key := appendKey(buf[:0], service, ip, port)
-	m.byHash.Compute(m.hash(key), func(cur *BeatInfo, loaded bool) (*BeatInfo, bool) {
-		if loaded && cur.is(service, ip, port) {
-			gone, ok = cur, true
-			return nil, true
+	h := m.hash(service, ip, port)
+	m.byHash.Compute(h, func(idx uint32, loaded bool) (uint32, bool) {
+		if cur := m.holder(idx, loaded); cur != nil && cur.is(service, ip, port) {
+			gone = cur
+			return 0, true
 		}
-		if m.spill.Size() > 0 {
-			gone, ok = m.spill.LoadAndDelete(string(key))
-		}
-		return cur, !loaded // keep another identity's entry; store nothing
+		gone = m.spillTake(h, service, ip, port)
+		return idx, !loaded // keep another identity's entry; store nothing
 	})
-	return gone, ok
+	return gone, gone != nil
 }
 
 // load returns the BeatInfo of an identity, if there is one.
 func (m *instances) load(service, ip string, port int) (*BeatInfo, bool) {
-	var buf keyBuf
-	key := appendKey(buf[:0], service, ip, port)
-	if b, ok := m.byHash.Load(m.hash(key)); ok && b.is(service, ip, port) {
-		return b, true
+	h := m.hash(service, ip, port)
+	if idx, ok := m.byHash.Load(h); ok {
+		if b := m.slots.load(idx); b != nil && b.is(service, ip, port) {
+			return b, true
+		}
 	}
-	if m.spill.Size() == 0 {
-		return nil, false
+	list, _ := m.spill.Load(h)
+	if i := indexOf(list, service, ip, port); i >= 0 {
+		return list[i], true
 	}
-	return m.spill.Load(string(key))
+	return nil, false
+}
+
+// spillStore puts b in spill under hash h in place of the BeatInfo of
+// its identity, which it returns, if there was one. Only a write holding
+// h in byHash.Compute calls it.
+func (m *instances) spillStore(h uint32, b *BeatInfo) (old *BeatInfo) {
+	list, _ := m.spill.Load(h)
+	if i := indexOf(list, b.ServiceName, b.IP, b.Port); i >= 0 {
+		old = list[i]
+		list = slices.Delete(slices.Clone(list), i, i+1)
+	}
+	m.spill.Store(h, append(slices.Clip(list), b))
+	if old == nil {
+		m.spilled.Add(1)
+	}
+	return old
+}
+
+// spillTake takes the BeatInfo of an identity out of spill under hash h
+// and returns it, or nil. Only a write holding h in byHash.Compute calls
+// it.
+func (m *instances) spillTake(h uint32, service, ip string, port int) *BeatInfo {
+	list, _ := m.spill.Load(h)
+	i := indexOf(list, service, ip, port)
+	if i < 0 {
+		return nil
+	}
+	if len(list) == 1 {
+		m.spill.Delete(h)
+	} else {
+		m.spill.Store(h, slices.Delete(slices.Clone(list), i, i+1))
+	}
+	m.spilled.Add(-1)
+	return list[i]
+}
+
+// indexOf returns the position of an identity's BeatInfo in list, or -1.
+func indexOf(list []*BeatInfo, service, ip string, port int) int {
+	return slices.IndexFunc(list, func(b *BeatInfo) bool { return b.is(service, ip, port) })
 }
 
 // size returns how many instances the map holds.
-func (m *instances) size() int { return m.byHash.Size() + m.spill.Size() }
+func (m *instances) size() int { return m.byHash.Size() + int(m.spilled.Load()) }
 
 // drain empties the map and returns every BeatInfo it held. Writes that
-// race with it may stay in the map or in the result, not both.
+// race with it may stay in the map or in the result, not both. It reads
+// the slots: call it before they are released.
 func (m *instances) drain() []*BeatInfo {
 	all := make([]*BeatInfo, 0, m.size())
-	m.byHash.Range(func(h uint64, b *BeatInfo) bool {
-		if _, ok := m.byHash.LoadAndDelete(h); ok {
-			all = append(all, b)
+	m.byHash.Range(func(h, _ uint32) bool {
+		if idx, ok := m.byHash.LoadAndDelete(h); ok {
+			if b := m.slots.load(idx); b != nil {
+				all = append(all, b)
+			}
 		}
 		return true
 	})
-	m.spill.Range(func(k string, b *BeatInfo) bool {
-		if _, ok := m.spill.LoadAndDelete(k); ok {
-			all = append(all, b)
-		}
+	m.spill.Range(func(h uint32, _ []*BeatInfo) bool {
+		m.byHash.Compute(h, func(idx uint32, loaded bool) (uint32, bool) {
+			if list, ok := m.spill.LoadAndDelete(h); ok {
+				m.spilled.Add(-int64(len(list)))
+				all = append(all, list...)
+			}
+			return idx, !loaded // as it was
+		})
 		return true
 	})
 	return all

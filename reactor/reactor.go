@@ -77,10 +77,10 @@ func New(cfg Config) (*Reactor, error) {
 		return nil, err
 	}
 	r := &Reactor{
-		cfg:   cfg,
-		beats: newInstances(cfg.SizeHint),
-		jobs:  make(chan *job, cfg.Senders),
+		cfg:  cfg,
+		jobs: make(chan *job, cfg.Senders),
 	}
+	r.beats = newInstances(cfg.SizeHint, &r.slots)
 	// Jobs in use: up to Senders in the queue, Senders being sent, and one
 	// being filled per Handler call (one at a time on a *wheel.Wheel). The
 	// pool starts as that many empty places, filled as jobs are first made.
@@ -221,8 +221,8 @@ func (r *Reactor) Close(ctx context.Context) error {
 	r.senders.Wait()
 	r.rereg.waitWorkers()
 
-	r.slots.release() // nothing reads a slot now
 	all := r.beats.drain()
+	r.slots.release() // nothing reads a slot now
 	for _, b := range all {
 		b.setFlag(flagStopped)
 	}

@@ -3,6 +3,7 @@ package reactor
 import (
 	"context"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/stretchr/testify/assert"
@@ -11,9 +12,14 @@ import (
 
 // TestSizes guards the memory budget: a BeatInfo fills the 96-byte size
 // class and a slot is 8 bytes. A field added to either must pay its way.
+// A period travels in a scheduler entry's 32 bits of data: every period
+// up to MaxPeriod must come back whole.
 func TestSizes(t *testing.T) {
 	assert.Equal(t, uintptr(96), unsafe.Sizeof(BeatInfo{}))
 	assert.Equal(t, uintptr(8), unsafe.Sizeof(slot{}))
+	for _, p := range []time.Duration{MinPeriod, DefaultPeriod, MaxPeriod} {
+		assert.Equal(t, p, dataPeriod(periodData(p)))
+	}
 }
 
 // TestClosedReactorKeepsNoInstance: after Close neither the index nor the

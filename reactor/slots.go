@@ -93,8 +93,9 @@ func (s *slots) grow(i uint32) {
 }
 
 // periodData is the scheduler entry data that carries a beat period, in
-// microseconds.
-func periodData(p time.Duration) uint64 { return uint64(p / time.Microsecond) }
+// microseconds: the entry's 32 bits hold up to 71 minutes, more than
+// MaxPeriod (TestSizes checks it).
+func periodData(p time.Duration) uint32 { return uint32(p / time.Microsecond) }
 
 // dataPeriod is the period entry data carries.
-func dataPeriod(d uint64) time.Duration { return time.Duration(d) * time.Microsecond }
+func dataPeriod(d uint32) time.Duration { return time.Duration(d) * time.Microsecond }

@@ -43,7 +43,7 @@ func TestBadHandlesChangeNothing(t *testing.T) {
 		})
 	}
 	require.NoError(t, w.Advance(2*time.Second))
-	assert.Equal(t, []uint64{1, 2}, dataOf(f.got), "the live entries fired once each, in order")
+	assert.Equal(t, []uint32{1, 2}, dataOf(f.got), "the live entries fired once each, in order")
 	assert.Equal(t, []time.Duration{5 * time.Millisecond, time.Second}, []time.Duration{f.got[0].Due, f.got[1].Due})
 }
 
@@ -59,12 +59,12 @@ func TestExtremeTimes(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, w.l.check())
 	require.NoError(t, w.Advance(time.Second+time.Millisecond))
-	require.Equal(t, []uint64{1}, dataOf(f.got))
+	require.Equal(t, []uint32{1}, dataOf(f.got))
 	assert.Equal(t, past, f.got[0].Timer)
 	require.NoError(t, w.Advance(time.Hour))
 	assert.Len(t, f.got, 1, "the farthest entry does not fire early")
 	require.NoError(t, w.Reset(far, math.MinInt64))
 	require.NoError(t, w.Advance(time.Hour+time.Millisecond))
-	assert.Equal(t, []uint64{1, 2}, dataOf(f.got))
+	assert.Equal(t, []uint32{1, 2}, dataOf(f.got))
 	require.NoError(t, w.l.check())
 }

@@ -38,7 +38,7 @@ func TestRealClockFiresOnceNeverEarly(t *testing.T) {
 	defer w.Stop()
 	start := w.Now()
 	for i := range n {
-		_, err := w.Add(start+time.Duration(rand.Int64N(int64(200*time.Millisecond))), uint64(i))
+		_, err := w.Add(start+time.Duration(rand.Int64N(int64(200*time.Millisecond))), uint32(i))
 		require.NoError(t, err)
 	}
 	require.Eventually(t, func() bool { return w.Pending() == 0 }, 10*time.Second, 5*time.Millisecond)
@@ -53,7 +53,7 @@ func TestRealClockFiresOnceNeverEarly(t *testing.T) {
 // TestEarlierAddWakesSleepingWheel: the wheel sleeps until its next due
 // entry, an hour away; an entry added for now must not wait for it.
 func TestEarlierAddWakesSleepingWheel(t *testing.T) {
-	got := make(chan uint64, 2)
+	got := make(chan uint32, 2)
 	w, err := New(Config{}, func(b []Expired) {
 		for _, e := range b {
 			got <- e.Data
@@ -68,7 +68,7 @@ func TestEarlierAddWakesSleepingWheel(t *testing.T) {
 	require.NoError(t, err)
 	select {
 	case d := <-got:
-		assert.Equal(t, uint64(2), d)
+		assert.Equal(t, uint32(2), d)
 	case <-time.After(5 * time.Second):
 		t.Fatal("the wheel slept through an earlier entry")
 	}
@@ -92,7 +92,7 @@ func TestCancelRacingExpiry(t *testing.T) {
 		require.NoError(t, err)
 		timers := make([]Timer, n)
 		for i := range timers {
-			timers[i], err = w.Add(time.Duration(i/4)*time.Millisecond, uint64(i))
+			timers[i], err = w.Add(time.Duration(i/4)*time.Millisecond, uint32(i))
 			require.NoError(t, err)
 		}
 		var cancelled [n]atomic.Bool
@@ -176,7 +176,7 @@ func TestConcurrentUse(t *testing.T) {
 				at := w.Now() + time.Duration(rng.Int64N(int64(50*time.Millisecond)))
 				switch op := rng.IntN(4); {
 				case op < 2 || len(mine) == 0:
-					tm, err := w.Add(at, rng.Uint64())
+					tm, err := w.Add(at, rng.Uint32())
 					assert.NoError(t, err)
 					mine = append(mine, tm)
 				case op == 2:

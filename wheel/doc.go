@@ -54,7 +54,7 @@
 // (1M beats every 5s: 2000 per 10ms tick) wakes once per tick and hands
 // out its list in batches of up to Config.MaxBatch; an idle one sleeps.
 //
-// Entries are 32-byte records in fixed chunks of a slab, addressed by
+// Entries are 24-byte records in fixed chunks of a slab, addressed by
 // index: no pointers, so the garbage collector never scans them. A list is
 // an array of entry indices, and each entry knows its position in it:
 // arming appends, cancelling swaps the last index into the hole. Draining a
@@ -68,14 +68,14 @@
 // generation, so a handle kept after Cancel is refused (ErrStale) instead
 // of touching the slot's next occupant.
 //
-// Where an entry lives matters as much: a million entries are 32 MB, far
+// Where an entry lives matters as much: a million entries are 24 MB, far
 // beyond the CPU's caches, and one per cache line makes every beat a miss.
 // Entries due on one tick, re-armed with one period, fire together for as
 // long as they live, so Add places a new entry beside the entries due on
 // its tick, and the wheel fires a tick's entries in memory order:
 //
 //   - A fresh entry comes from a run of slab entries reserved for its
-//     tick, which doubles as the tick's list grows, up to 256 (8 KiB).
+//     tick, which doubles as the tick's list grows, up to 256 (6 KiB).
 //   - A cancelled entry is kept free in the group of the tick it was due
 //     on (its level-0 slot), and a group's free entries move with the
 //     tick's entries when they are re-armed: they stay with the entries

@@ -27,7 +27,7 @@ func Example() {
 	defer w.Stop()
 
 	for i := range 2 {
-		if _, err := w.Add(time.Duration(i+1)*time.Second, uint64(i)); err != nil {
+		if _, err := w.Add(time.Duration(i+1)*time.Second, uint32(i)); err != nil {
 			panic(err)
 		}
 	}

@@ -22,26 +22,26 @@ func TestChangesWhileATickFires(t *testing.T) {
 		// handed out); ts are the entries by data.
 		change func(t *testing.T, w *Wheel, ts []Timer)
 		// want is the data fired at tick 1 and then by 10ms, in order.
-		want, later []uint64
+		want, later []uint32
 	}{
 		{
 			name:   "nothing",
 			change: func(*testing.T, *Wheel, []Timer) {},
-			want:   []uint64{0, 1, 2, 3, 4, 5},
+			want:   []uint32{0, 1, 2, 3, 4, 5},
 		},
 		{
 			name: "cancel one not handed out",
 			change: func(t *testing.T, w *Wheel, ts []Timer) {
 				assert.True(t, w.Cancel(ts[3]), "pending: it will not fire")
 			},
-			want: []uint64{0, 1, 2, 4, 5},
+			want: []uint32{0, 1, 2, 4, 5},
 		},
 		{
 			name: "cancel one handed out",
 			change: func(t *testing.T, w *Wheel, ts []Timer) {
 				assert.False(t, w.Cancel(ts[1]), "handed out already")
 			},
-			want: []uint64{0, 1, 2, 3, 4, 5},
+			want: []uint32{0, 1, 2, 3, 4, 5},
 		},
 		{
 			name: "cancel the rest",
@@ -50,23 +50,23 @@ func TestChangesWhileATickFires(t *testing.T) {
 					assert.True(t, w.Cancel(tm))
 				}
 			},
-			want: []uint64{0, 1},
+			want: []uint32{0, 1},
 		},
 		{
 			name: "re-arm one not handed out for later",
 			change: func(t *testing.T, w *Wheel, ts []Timer) {
 				require.NoError(t, w.Reset(ts[4], 5*time.Millisecond))
 			},
-			want:  []uint64{0, 1, 2, 3, 5},
-			later: []uint64{4},
+			want:  []uint32{0, 1, 2, 3, 5},
+			later: []uint32{4},
 		},
 		{
 			name: "re-arm one not handed out for now: next tick",
 			change: func(t *testing.T, w *Wheel, ts []Timer) {
 				require.NoError(t, w.Reset(ts[2], time.Millisecond))
 			},
-			want:  []uint64{0, 1, 3, 4, 5},
-			later: []uint64{2},
+			want:  []uint32{0, 1, 3, 4, 5},
+			later: []uint32{2},
 		},
 		{
 			name: "cancel one not handed out and add in its place",
@@ -78,14 +78,14 @@ func TestChangesWhileATickFires(t *testing.T) {
 				// the tick being handed out: it must not fire there.
 				assert.Equal(t, ts[5].Index(), tm.Index(), "the freed entry is reused")
 			},
-			want:  []uint64{0, 1, 2, 3, 4},
-			later: []uint64{100},
+			want:  []uint32{0, 1, 2, 3, 4},
+			later: []uint32{100},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var w *Wheel
-			var got []uint64
+			var got []uint32
 			ts := make([]Timer, n)
 			batches := 0
 			w, err := New(Config{Tick: time.Millisecond, Manual: true, MaxBatch: 2}, func(b []Expired) {
@@ -101,7 +101,7 @@ func TestChangesWhileATickFires(t *testing.T) {
 			require.NoError(t, err)
 			t.Cleanup(w.Stop)
 			for k := range ts {
-				ts[k], err = w.Add(time.Millisecond, uint64(k))
+				ts[k], err = w.Add(time.Millisecond, uint32(k))
 				require.NoError(t, err)
 			}
 			require.NoError(t, w.Advance(time.Millisecond))

@@ -246,7 +246,7 @@ const runKeys = 1024
 // is due on; index 0 when the slab is full. A new run for the tick is as
 // long as the tick's list, rounded up to a power of two: runs double as it
 // fills.
-func (l *levels) add(at int64, data uint64) (uint32, int64) {
+func (l *levels) add(at int64, data uint32) (uint32, int64) {
 	d := l.due(at)
 	h := l.bucketOf(d)
 	r := &l.runs[d&int64(len(l.runs)-1)]

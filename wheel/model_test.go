@@ -14,7 +14,7 @@ import (
 type refEntry struct {
 	timer Timer
 	at    time.Duration
-	data  uint64
+	data  uint32
 	tick  int64 // the tick it must fire on
 }
 
@@ -101,7 +101,7 @@ func TestModel(t *testing.T) {
 					return time.Duration(rng.Int64N(int64(1 << 40)))
 				}
 			}
-			data, firedTotal := uint64(0), 0
+			data, firedTotal := uint32(0), 0
 			for step := range 4000 {
 				live := ref.live()
 				switch op := rng.IntN(10); {

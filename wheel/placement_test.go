@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -55,7 +56,7 @@ func (b *beats) replace(t *testing.T, k int) {
 
 // spread runs the wheel through one period, checks that each tick's
 // entries fire in slab order (memory order), and returns the mean number
-// of cache lines (two entries) and of 8 KiB regions of memory that the
+// of cache lines (64 bytes) and of 8 KiB regions of memory that the
 // entries due on one tick lie in.
 func (b *beats) spread(t *testing.T) (lines, regions float64) {
 	clear(b.fired)
@@ -67,9 +68,10 @@ func (b *beats) spread(t *testing.T) (lines, regions float64) {
 	nl, nr := 0, 0
 	for due, idx := range b.fired {
 		require.True(t, slices.IsSorted(idx), "the entries due at %v fire in slab order", due)
-		l, r := map[uint32]bool{}, map[uint32]bool{}
+		l, r := map[uintptr]bool{}, map[uintptr]bool{}
 		for _, i := range idx {
-			l[i/2], r[i/256] = true, true
+			at := uintptr(i) * unsafe.Sizeof(entry{})
+			l[at/64], r[at/8192] = true, true
 		}
 		nl += len(l)
 		nr += len(r)

@@ -42,8 +42,9 @@ type Expired struct {
 	// Timer is the entry that fired. It stays allocated (idle) until the
 	// consumer re-arms it (Rearm) or frees it (Cancel).
 	Timer Timer
-	// Data is the caller's value given to Add (or to the last Rearm).
-	Data uint64
+	// Data is the caller's value given to Add (or to the last Rearm):
+	// 32 bits, so that *Wheel's entry is 24 bytes, not 32.
+	Data uint32
 	// Due is the time the entry was armed for, on the scheduler's clock.
 	Due time.Duration
 }
@@ -77,7 +78,7 @@ type Scheduler interface {
 	// at most a seventh above the most entries held at once, so a consumer
 	// (the reactor) can keep per-entry state in a slice indexed by
 	// Timer.Index and tell reuses apart by Timer.Generation.
-	Add(at time.Duration, data uint64) (Timer, error)
+	Add(at time.Duration, data uint32) (Timer, error)
 	// Rearm re-arms each arms[k].Timer, idle (fired and not yet re-armed) or
 	// still pending, to fire at arms[k].Due carrying arms[k].Data, and sets
 	// arms[k].Timer to 0 where it could not: the Timer was stale, or the

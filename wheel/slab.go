@@ -3,11 +3,11 @@ package wheel
 import "math"
 
 // entry is one timer. It holds no pointers, so a slab of millions of entries
-// is never scanned by the garbage collector. Its 28 bytes of fields round up
-// to 32 (the int64s align it to 8), so two entries share a cache line.
+// is never scanned by the garbage collector. It is 24 bytes, no padding:
+// the due time and four uint32s, the caller's data among them.
 type entry struct {
 	at   int64  // due time, nanoseconds on the wheel clock
-	data uint64 // the caller's value
+	data uint32 // the caller's value
 	pos  uint32 // its position in the bucket at loc, or the next free entry of its group
 	gen  uint32 // bumped on release, so stale Timers are recognised
 	loc  uint32 // index into levels.buckets of the bucket holding it, or locFiring/locIdle/locFree
@@ -79,7 +79,7 @@ type run struct {
 	key       int64
 }
 
-// maxRun is the longest run: 8 KiB of entries, two pages.
+// maxRun is the longest run: 6 KiB of entries, a page and a half.
 const maxRun = 256
 
 func newSlab(groups int) slab {

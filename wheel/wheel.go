@@ -10,13 +10,13 @@ import (
 // heartbeats. See the package documentation for the algorithm.
 //
 // Costs, with n entries: Add, Reset and Cancel are O(1) amortised (Add
-// allocates a 128 KiB chunk every 4096 entries, a list array grows only
+// allocates a 96 KiB chunk every 4096 entries, a list array grows only
 // past the largest it ever was, and an Add that takes a free entry of
 // another tick scans a bitmap of Slots bits for one); a fired entry costs O(1) plus at most one
 // cascade per level it sits above level 0, none for entries due within
 // Tick*Slots, and a tick of k entries O(k) to check they are in slab
 // order, O(k log k) to sort them when entries came and went; an idle stretch is skipped in one step after an O(Slots/64)
-// bitmap scan. Memory is 32 bytes per entry in pointer-free chunks that the
+// bitmap scan. Memory is 24 bytes per entry in pointer-free chunks that the
 // garbage collector never scans, some of them reserved or kept free so
 // that entries due together sit together (see the package documentation):
 // the slab grows only while reserved and free entries are within an eighth
@@ -99,7 +99,7 @@ func (w *Wheel) Now() time.Duration {
 // Add arms a new entry to fire at time at on the wheel's clock (see Now),
 // handing data to the Handler. A time already past fires on the next tick.
 // O(1) amortised.
-func (w *Wheel) Add(at time.Duration, data uint64) (Timer, error) {
+func (w *Wheel) Add(at time.Duration, data uint32) (Timer, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.stopped {

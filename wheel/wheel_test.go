@@ -76,8 +76,8 @@ func TestConfigValidation(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalidConfig)
 }
 
-func TestEntryIs32Bytes(t *testing.T) {
-	assert.Equal(t, uintptr(32), unsafe.Sizeof(entry{}))
+func TestEntryIs24Bytes(t *testing.T) {
+	assert.Equal(t, uintptr(24), unsafe.Sizeof(entry{}))
 }
 
 // TestDelaysAcrossLevels arms single entries from one tick to far beyond
@@ -141,7 +141,7 @@ func TestCancel(t *testing.T) {
 	assert.False(t, w.Cancel(a), "already cancelled")
 	require.NoError(t, w.Advance(time.Second))
 	require.Len(t, f.got, 1)
-	assert.Equal(t, uint64(2), f.got[0].Data)
+	assert.Equal(t, uint32(2), f.got[0].Data)
 	assert.False(t, w.Cancel(b), "already fired")
 	assert.False(t, w.Cancel(0), "zero Timer")
 	assert.False(t, w.Cancel(Timer(1<<40|999999)), "never issued")
@@ -179,7 +179,7 @@ func TestResetMovesPendingAndRearmsIdle(t *testing.T) {
 func TestBatchesRespectMaxBatch(t *testing.T) {
 	w, f := manual(t, Config{Tick: time.Millisecond, MaxBatch: 3})
 	for i := range 10 {
-		_, err := w.Add(time.Duration(i%2+1)*time.Millisecond, uint64(i))
+		_, err := w.Add(time.Duration(i%2+1)*time.Millisecond, uint32(i))
 		require.NoError(t, err)
 	}
 	require.NoError(t, w.Advance(time.Second))
@@ -191,11 +191,11 @@ func TestBatchesRespectMaxBatch(t *testing.T) {
 	assert.IsNonDecreasing(t, ticks, "tick order")
 	// A tick fires in slab order, which with no Cancel or Reset is arm
 	// order here. The Handler is promised no order within a tick.
-	assert.Equal(t, []uint64{0, 2, 4, 6, 8, 1, 3, 5, 7, 9}, dataOf(f.got))
+	assert.Equal(t, []uint32{0, 2, 4, 6, 8, 1, 3, 5, 7, 9}, dataOf(f.got))
 }
 
-func dataOf(es []Expired) []uint64 {
-	out := make([]uint64, len(es))
+func dataOf(es []Expired) []uint32 {
+	out := make([]uint32, len(es))
 	for i, e := range es {
 		out[i] = e.Data
 	}
@@ -229,7 +229,7 @@ func TestPeriodicRearmNoDrift(t *testing.T) {
 			require.NoError(t, err)
 			defer w.Stop()
 			for i := range beats {
-				_, err := w.Add(period*time.Duration(i)/time.Duration(len(beats)), uint64(i))
+				_, err := w.Add(period*time.Duration(i)/time.Duration(len(beats)), uint32(i))
 				require.NoError(t, err)
 			}
 			end := 20*period - 1
@@ -254,7 +254,7 @@ func TestZeroAllocsPerBeat(t *testing.T) {
 	require.NoError(t, err)
 	defer w.Stop()
 	for i := range 10000 {
-		_, err := w.Add(time.Duration(i)*100*time.Microsecond, uint64(i))
+		_, err := w.Add(time.Duration(i)*100*time.Microsecond, uint32(i))
 		require.NoError(t, err)
 	}
 	now := time.Duration(0)
@@ -312,7 +312,7 @@ func TestTimerIndicesAreDense(t *testing.T) {
 	var timers []Timer
 	seen := map[uint32]bool{}
 	for i := range 100 {
-		tm, err := w.Add(time.Hour, uint64(i))
+		tm, err := w.Add(time.Hour, uint32(i))
 		require.NoError(t, err)
 		require.False(t, seen[tm.Index()], "index %d handed out twice", tm.Index())
 		seen[tm.Index()] = true
@@ -401,7 +401,7 @@ func TestRearmReplacesData(t *testing.T) {
 	require.NoError(t, w.Advance(2*time.Millisecond))
 	require.NoError(t, w.Reset(tm, 4*time.Millisecond)) // idle: re-arm, data kept
 	require.NoError(t, w.Advance(4*time.Millisecond))
-	assert.Equal(t, []uint64{7, 7}, dataOf(f.got))
+	assert.Equal(t, []uint32{7, 7}, dataOf(f.got))
 	other, err := w.Add(time.Hour, 0)
 	require.NoError(t, err)
 	require.True(t, w.Cancel(other))

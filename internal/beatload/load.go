@@ -108,7 +108,7 @@ func Start(newSched NewScheduler, cfg Config) (*Load, error) {
 	l.sched = sched
 	start := sched.Now()
 	for i := range cfg.Instances {
-		if _, err := sched.Add(start+Phase(cfg.Period, i, cfg.Instances), uint64(i)); err != nil {
+		if _, err := sched.Add(start+Phase(cfg.Period, i, cfg.Instances), uint32(i)); err != nil {
 			sched.Stop()
 			return nil, fmt.Errorf("beatload: arming instance %d of %d: %w", i, cfg.Instances, err)
 		}
@@ -125,7 +125,7 @@ func (l *Load) handle(batch []wheel.Expired) {
 	now := l.sched.Now()
 	for i := range batch {
 		e := batch[i : i+1]
-		Beat(l.meter, e[0].Data, now-e[0].Due)
+		Beat(l.meter, uint64(e[0].Data), now-e[0].Due)
 		e[0].Due = max(e[0].Due+l.period, now)
 		if l.sched.Rearm(e); e[0].Timer == 0 {
 			if l.stopping.Load() {

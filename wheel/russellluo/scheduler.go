@@ -90,7 +90,7 @@ type entry struct {
 	live bool   // allocated: between Add and Cancel
 	seq  uint64 // the pending arm's number; 0 when idle
 	due  time.Duration
-	data uint64
+	data uint32
 	tw   *timingwheel.Timer // the pending arm's timer
 }
 
@@ -120,7 +120,7 @@ func New(cfg Config, h wheel.Handler) (*Scheduler, error) {
 func (s *Scheduler) Now() time.Duration { return time.Since(s.start) }
 
 // Add arms a new entry for at.
-func (s *Scheduler) Add(at time.Duration, data uint64) (wheel.Timer, error) {
+func (s *Scheduler) Add(at time.Duration, data uint32) (wheel.Timer, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopped {

@@ -92,9 +92,9 @@ func (c Config) testFiresEachOnce(t *testing.T) {
 	base := s.Now()
 	for i := range n {
 		due := base + time.Duration(i%60)*c.Tick
-		tm, err := s.Add(due, uint64(i))
+		tm, err := s.Add(due, uint32(i))
 		require.NoError(t, err)
-		want[tm] = wheel.Expired{Timer: tm, Data: uint64(i), Due: due}
+		want[tm] = wheel.Expired{Timer: tm, Data: uint32(i), Due: due}
 	}
 	require.Eventually(t, func() bool { return col.count.Load() >= n }, 10*time.Second, c.Tick)
 	time.Sleep(20 * c.Tick) // nothing fires twice
@@ -177,7 +177,7 @@ func (c Config) testCancelRacesExpiry(t *testing.T) {
 		base := s.Now() + 2*c.Tick
 		for i := range timers {
 			var err error
-			timers[i], err = s.Add(base+time.Duration(i)*10*c.Tick/n, uint64(i))
+			timers[i], err = s.Add(base+time.Duration(i)*10*c.Tick/n, uint32(i))
 			require.NoError(t, err)
 		}
 		for s.Now() < base+5*c.Tick {
@@ -220,7 +220,7 @@ func (c Config) testStop(t *testing.T) {
 	require.NoError(t, err)
 	pending := make([]wheel.Timer, 1000)
 	for i := range pending {
-		pending[i], err = s.Add(s.Now()+time.Hour+time.Duration(i)*time.Second, uint64(i))
+		pending[i], err = s.Add(s.Now()+time.Hour+time.Duration(i)*time.Second, uint32(i))
 		require.NoError(t, err)
 	}
 	<-entered
@@ -263,7 +263,7 @@ func (c Config) testConcurrentUse(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range 500 {
-				tm, err := s.Add(s.Now()+time.Duration(i%5)*c.Tick, uint64(g*1000+i))
+				tm, err := s.Add(s.Now()+time.Duration(i%5)*c.Tick, uint32(g*1000+i))
 				if !assert.NoError(t, err) {
 					return
 				}
@@ -271,7 +271,7 @@ func (c Config) testConcurrentUse(t *testing.T) {
 				case 0:
 					s.Cancel(tm)
 				case 1:
-					assert.True(t, rearm(s, tm, s.Now()+c.Tick, uint64(g*1000+i)))
+					assert.True(t, rearm(s, tm, s.Now()+c.Tick, uint32(g*1000+i)))
 				}
 			}
 		}()
@@ -357,7 +357,7 @@ func (c Config) testRearm(t *testing.T) {
 
 // rearm re-arms t for at with data through s.Rearm and reports whether
 // it could.
-func rearm(s wheel.Scheduler, t wheel.Timer, at time.Duration, data uint64) bool {
+func rearm(s wheel.Scheduler, t wheel.Timer, at time.Duration, data uint32) bool {
 	arms := []wheel.Expired{{Timer: t, Data: data, Due: at}}
 	s.Rearm(arms)
 	return arms[0].Timer != 0
