@@ -19,7 +19,7 @@ import (
 // startReactor keeps beats alive through the whole engine: a
 // reactor.Reactor on our wheel (default configuration) with beatload's
 // no-op Transport, instances spread over 1,000 services with nil metadata.
-// Its B/instance is all-in: BeatInfo, IP string, key, map entry, slot and
+// Its B/instance is all-in: BeatInfo, IP string, map entry, slot and
 // wheel entry; its add-ms includes building the BeatInfos.
 func startReactor(n int, period time.Duration, m *measure.Meter) (func(), error) {
 	l, err := beatload.StartReactor(newWheel, beatload.Config{Instances: n, Period: period, Meter: m})
