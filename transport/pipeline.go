@@ -221,8 +221,11 @@ type pconn struct {
 	s       *session  // live session taking segments, or nil
 	spare   *session  // dialled ahead, not yet used, or nil
 	pending []segment // waiting for the dial in progress while s is nil
-	dialing bool      // a dial goroutine runs
-	closed  bool
+	// freeQueue is the emptied queue of the last session that stopped:
+	// the next session dialled takes it.
+	freeQueue []segment
+	dialing   bool // a dial goroutine runs
+	closed    bool
 }
 
 // connLimit is how many requests a session may write: 0 for no limit.
@@ -356,6 +359,9 @@ func (p *pconn) dialNext() {
 		wake   *session
 		failed []segment
 	)
+	if !s.stopped {
+		s.queue, p.freeQueue = p.freeQueue, nil
+	}
 	switch {
 	case s.stopped:
 		// It died before it could be installed (its writer has already
@@ -402,8 +408,7 @@ func (p *pconn) dial() (*session, error) {
 	cfg := &p.c.cfg
 	ctx, cancel := context.WithTimeout(p.ctx, cfg.WriteTimeout)
 	defer cancel()
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", p.addr)
+	conn, err := p.c.pipeDialer.DialContext(ctx, "tcp", p.addr)
 	if err != nil {
 		return nil, err
 	}
@@ -545,6 +550,9 @@ type writeState struct {
 	limit     int // requests the session may carry; 0: no limit
 	predialed bool
 	touched   int // what touch read, kept so that its loads stay
+	// held and moved are buffers of segments the writer reuses from one
+	// session to the next (see writer and stopWriter).
+	held, moved []segment
 }
 
 // touch reads, for each beat, the memory its encoding reads: both cache
@@ -585,13 +593,23 @@ func (s *session) writer() {
 		w = new(writeState)
 	}
 	w.buf, w.written, w.limit, w.predialed = w.buf[:0], 0, 0, false
-	defer s.p.writers.Put(w)
-	var segs, held []segment
+	// The writer swaps two buffers with the session: it takes the queued
+	// segments and leaves held, the buffer it emptied in its last turn.
+	// Whenever it returns, held is its own (the session's queue is the
+	// other, which stopWriter recycles) and goes back to w for the next
+	// session: a new session allocates no queue.
+	var segs []segment
+	held := w.held
+	defer func() {
+		clear(held)
+		w.held = held[:0]
+		s.p.writers.Put(w)
+	}()
 	for {
 		select {
 		case <-s.wake:
 		case <-s.dead:
-			s.stopWriter(nil, false)
+			s.stopWriter(w, nil, false)
 			return
 		}
 		s.p.mu.Lock()
@@ -628,23 +646,24 @@ func (s *session) writer() {
 				k = -1
 				continue
 			}
+			held = segs // stopWriter moves rest out of it
 			if st == segFull && (len(w.buf) == 0 || s.flush(&w.buf)) {
-				s.stopWriter(rest, true)
+				s.stopWriter(w, rest, true)
 				s.full.Store(true)
 				if s.n.Load() == 0 {
 					s.kill(errConnUsedUp, false)
 				}
 				return
 			}
-			s.stopWriter(rest, false)
-			return
-		}
-		if len(w.buf) > 0 && !s.flush(&w.buf) {
-			s.stopWriter(nil, false)
+			s.stopWriter(w, rest, false)
 			return
 		}
 		clear(segs)
 		held = segs
+		if len(w.buf) > 0 && !s.flush(&w.buf) {
+			s.stopWriter(w, nil, false)
+			return
+		}
 	}
 }
 
@@ -691,14 +710,16 @@ func beatsFirst(queued, rest []segment) []segment {
 // is still queued to the pconn's next session. Unless the session is full,
 // or died in an orderly way after answering, a segment moves once: the
 // second time it fails.
-func (s *session) stopWriter(rest []segment, full bool) {
+func (s *session) stopWriter(w *writeState, rest []segment, full bool) {
 	p := s.p
 	once := !full && !(s.orderly && s.answered.Load())
 	p.mu.Lock()
 	s.stopped = true
-	segs := make([]segment, 0, len(rest)+len(s.queue))
-	segs = append(append(segs, rest...), s.queue...)
-	s.queue = nil
+	segs := append(append(w.moved[:0], rest...), s.queue...)
+	if s.queue != nil {
+		clear(s.queue)
+		p.freeQueue, s.queue = s.queue[:0], nil
+	}
 	if p.s == s {
 		p.s = nil
 	}
@@ -728,6 +749,8 @@ func (s *session) stopWriter(rest []segment, full bool) {
 	if len(failed) > 0 { // only when s is dead: s.err is set
 		failSegs(failed, s.err)
 	}
+	clear(segs)
+	w.moved = segs[:0]
 }
 
 // writeSegment queues seg's beats on the wire, up to w.limit requests on
