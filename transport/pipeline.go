@@ -72,9 +72,14 @@ import (
 // goes on (a beat late by a period is lost; a registration can wait).
 
 const (
-	minSegment  = 32       // beats per segment before a batch uses another connection
-	flushAt     = 64 << 10 // write once this much is buffered
-	readBufSize = 16 << 10
+	minSegment = 32 // beats per segment before a batch uses another connection
+	// maxPooledBatch is the most beats whose copies a pooled batch keeps:
+	// a reactor's batches (256 by default) reuse theirs, where a large
+	// RegisterAll's (beatbench registers 4,096 at a time) would keep
+	// megabytes in the pool after the registrations are over.
+	maxPooledBatch = 1024
+	flushAt        = 64 << 10 // write once this much is buffered
+	readBufSize    = 16 << 10
 )
 
 var (
@@ -175,7 +180,11 @@ func (c *Client) sendPipelined(ctx context.Context, k reqKind, beats []reactor.B
 		}
 	}
 	copy(results, b.results)
-	clear(b.beats) // a pooled batch keeps no BeatInfo alive
+	if cap(b.beats) > maxPooledBatch {
+		b.beats, b.results = nil, nil
+	} else {
+		clear(b.beats) // a pooled batch keeps no BeatInfo alive
+	}
 	b.ctx, b.done, b.token = nil, nil, ""
 	c.batches.Put(b)
 }
