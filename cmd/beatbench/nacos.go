@@ -150,10 +150,7 @@ func startNacos(ctx context.Context, sched beatload.NewScheduler, cfg config, m 
 				if limiter.WaitN(wctx, hi-lo) != nil {
 					return false
 				}
-				infos = infos[:0]
-				for k := lo; k < hi; k++ {
-					infos = append(infos, l.instance(k))
-				}
+				infos = lc.AppendInstances(infos[:0], lo, hi, services)
 				l.register(wctx, infos, errs)
 				return wctx.Err() == nil
 			})

@@ -17,6 +17,10 @@ type ReactorLoad struct {
 	r *reactor.Reactor
 }
 
+// addChunk is how many instances StartReactor builds at a time (see
+// Config.AppendInstances).
+const addChunk = 4096
+
 // StartReactor starts a Reactor on the scheduler newSched builds, sending
 // through Recorder{cfg.Transport (default Noop), cfg.Meter}, and adds
 // cfg.Instances instances built by Instance over cfg.Services services,
@@ -33,10 +37,14 @@ func StartReactor(newSched NewScheduler, cfg Config) (*ReactorLoad, error) {
 		return nil, err
 	}
 	services := Services(cfg.services())
-	for k := range cfg.Instances {
-		if err := r.Add(Instance(cfg.Instance(k), services, cfg.Period)); err != nil {
-			_ = r.Close(context.Background())
-			return nil, fmt.Errorf("beatload: adding instance %d: %w", cfg.Instance(k), err)
+	var chunk []*reactor.BeatInfo
+	for lo := 0; lo < cfg.Instances; lo += addChunk {
+		chunk = cfg.AppendInstances(chunk[:0], lo, min(lo+addChunk, cfg.Instances), services)
+		for _, b := range chunk {
+			if err := r.Add(b); err != nil {
+				_ = r.Close(context.Background())
+				return nil, fmt.Errorf("beatload: adding instance %s:%d: %w", b.IP, b.Port, err)
+			}
 		}
 	}
 	return &ReactorLoad{r: r}, nil
