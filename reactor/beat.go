@@ -197,6 +197,7 @@ func (r *Reactor) answer(j *job, light bool) {
 		t              tally
 		okSeen, permit bool
 		broke          time.Duration // the longest period of a beat whose connection broke
+		forgotten      time.Duration // the longest period of a beat answered 20404
 		failedAt       = -1          // the first beat that got no answer, logged for the job
 	)
 	for i, beat := range j.beats {
@@ -231,6 +232,7 @@ func (r *Reactor) answer(j *job, light bool) {
 			}
 		case CodeNotFound:
 			t.notFound++
+			forgotten = max(forgotten, dataPeriod(j.expired[i].Data))
 			r.enter(b, f, flagNotFound, StateNotFound, KindNotFound, nil, &at)
 			r.rereg.enqueue(b)
 		default:
@@ -249,8 +251,17 @@ func (r *Reactor) answer(j *job, light bool) {
 		r.light.Store(permit)
 		r.cfg.Logger.Info("reactor: light beats", "enabled", permit)
 	}
-	if broke > 0 {
+	switch {
+	case broke > 0:
 		r.fullFor(broke)
+	case forgotten > 0 && r.fullLately(forgotten):
+		// A server that broke the connections lately answers 20404:
+		// it restarted empty, and has not learned every instance from
+		// the full beats yet (it registers them more slowly than they
+		// are due). The beats meanwhile stay full, so that an instance
+		// whose beat comes after the first period is registered by it
+		// instead of waiting a period behind a 20404.
+		r.fullFor(forgotten)
 	}
 }
 
@@ -271,6 +282,13 @@ func (r *Reactor) fullFor(p time.Duration) {
 			return
 		}
 	}
+}
+
+// fullLately reports whether beats were all full (see fullFor) within the
+// last p.
+func (r *Reactor) fullLately(p time.Duration) bool {
+	until := r.fullUntil.Load()
+	return until != 0 && int64(r.sched.Now()) < until+int64(p)
 }
 
 // allFull reports whether every beat is to be full now (see fullFor).

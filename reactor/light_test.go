@@ -144,3 +144,67 @@ func TestBrokenConnectionMakesEveryBeatFull(t *testing.T) {
 		})
 	}
 }
+
+// TestNotFoundAfterABreakKeepsBeatsFull: after a broken connection made
+// every beat full for a period, a 20404 within the next period (a server
+// that restarted empty and has not learned every instance yet) keeps
+// every beat full for another period; after a timeout, which made no beat
+// full, a 20404 concerns its own instance only.
+func TestNotFoundAfterABreakKeepsBeatsFull(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		full bool // whether c's beat after b's 20404 is full
+	}{
+		{"after a broken connection", errors.New("connection reset"), true},
+		{"after a timeout", context.DeadlineExceeded, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, Config{})
+			// Three instances due a, b, c within each period.
+			var bs []*BeatInfo
+			for j := 0; len(bs) < 3; j++ {
+				x := instance(2, j)
+				if len(bs) > 0 && firstDue(x) <= firstDue(bs[len(bs)-1]) {
+					continue
+				}
+				bs = append(bs, x)
+			}
+			a, b, c := bs[0], bs[1], bs[2]
+			p := a.Period
+			// a's beat in period 2 fails with tc.err; b's light beats from
+			// period 3 on are answered 20404, as by a server that forgot b.
+			h.f.setAnswer(func(beat Beat) BeatResult {
+				if beat.Info == a && h.r.sched.Now() >= firstDue(a)+2*p && h.r.sched.Now() < firstDue(a)+3*p {
+					return BeatResult{Err: tc.err}
+				}
+				if beat.Info == b && beat.Light && h.r.sched.Now() >= firstDue(b)+3*p {
+					return BeatResult{Code: CodeNotFound}
+				}
+				return BeatResult{Code: CodeOK, LightBeatEnabled: true}
+			})
+			for _, x := range bs {
+				require.NoError(t, h.r.Add(x))
+			}
+			n := uint64(0)
+			for k := range 4 {
+				for _, x := range bs {
+					n++
+					h.advance(firstDue(x)+time.Duration(k)*p, n)
+				}
+			}
+			sent := h.f.sent()
+			require.Len(t, sent, 12)
+			// Period 2 (index 6-8): a failed; b and c, within a period of
+			// the break, are full only after a broken connection.
+			assert.Equal(t, !tc.full, sent[7].Light, "b within a period of the break")
+			assert.Equal(t, !tc.full, sent[8].Light, "c within a period of the break")
+			// Period 3: b is due more than a period after the break, so
+			// its beat is light, and answered 20404; c comes after it.
+			require.Same(t, b, sent[10].Info)
+			require.True(t, sent[10].Light, "b's beat a period after the break is light")
+			require.Same(t, c, sent[11].Info)
+			assert.Equal(t, !tc.full, sent[11].Light, "c's beat after b's 20404")
+		})
+	}
+}
