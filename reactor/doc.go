@@ -31,7 +31,10 @@
 //     A beat whose connection broke (not one that timed out) also makes
 //     every beat of the next period full, whichever instance it is for:
 //     a server that restarted empty then learns every instance from its
-//     first beat, and none waits a period behind a 20404;
+//     first beat, and none waits a period behind a 20404. A 20404 within
+//     a period after those full beats (a server that registers more
+//     slowly than the beats come) keeps every beat full for another
+//     period;
 //   - on code 20404 (the server forgot the instance) it registers the
 //     instance again, at a rate over all instances that starts at
 //     Config.ReregisterRate and follows the server (AIMD, as TCP: up
