@@ -85,12 +85,12 @@ func (s *scrapeTally) get() (int, time.Duration, uint64) {
 // none).
 func (s *scrapeTally) scrape(h http.Handler) error {
 	a0 := measure.Mallocs()
-	c0, perThread := threadCPU()
+	c0, perThread := measure.ThreadCPU()
 	t0 := time.Now()
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 	cpu := time.Since(t0)
-	if c1, ok := threadCPU(); ok && perThread {
+	if c1, ok := measure.ThreadCPU(); ok && perThread {
 		cpu = c1 - c0
 	}
 	allocs := measure.Mallocs() - a0
@@ -139,7 +139,7 @@ func (p beatPath) run() (beatPathResult, error) {
 		scraper.Add(1)
 		go func() {
 			defer scraper.Done()
-			runtime.LockOSThread() // for threadCPU
+			runtime.LockOSThread() // for measure.ThreadCPU
 			defer runtime.UnlockOSThread()
 			tick := time.NewTicker(p.scrapeEvery)
 			defer tick.Stop()

@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -80,8 +79,8 @@ const (
 // that of the goroutine that replaces instances, per beat, so that it
 // compares with the fresh and replaced rows' ns/beat, where no instance
 // is added or removed in the window. The replacing goroutine's CPU (its
-// own thread's, getrusage RUSAGE_THREAD: building the new BeatInfos and
-// their keys, Remove and Add; not the GC work its garbage causes, which
+// own thread's, measure.ThreadCPU: building the new BeatInfos,
+// Remove and Add; not the GC work its garbage causes, which
 // stays in ns/beat) per replacement, times replacements per beat, is
 // churn-ns/beat; all-ns/beat is the two together, as a process under
 // churn pays it. Counting the replacements in ns/beat, as this row did
@@ -197,11 +196,13 @@ func (c *churner) run(stop <-chan struct{}) error {
 	defer runtime.UnlockOSThread()
 	t := time.NewTicker(churnStep)
 	defer t.Stop()
-	start, cpu0 := time.Now(), threadCPU()
+	start := time.Now()
+	cpu0, _ := measure.ThreadCPU()
 	for {
 		select {
 		case <-stop:
-			c.cpu = threadCPU() - cpu0
+			cpu, _ := measure.ThreadCPU()
+			c.cpu = cpu - cpu0
 			return nil
 		case <-t.C:
 		}
@@ -211,19 +212,6 @@ func (c *churner) run(stop <-chan struct{}) error {
 		}
 		c.done = due
 	}
-}
-
-// rusageThread is getrusage's RUSAGE_THREAD (Linux): the calling thread.
-const rusageThread = 1
-
-// threadCPU returns the CPU time of the calling thread, user plus system,
-// or 0 where getrusage cannot tell it.
-func threadCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(rusageThread, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // replace removes beatload instance old from r and adds instance new.
