@@ -60,11 +60,16 @@ func newInstances(hint int, s *slots) *instances {
 // keyBuf holds the key of most instances on the stack.
 type keyBuf [96]byte
 
-// hash returns the hash of an identity: maphash of its key with seed, its
-// low 32 bits.
+// hash returns the hash of an identity: hashKey of its key.
 func (m *instances) hash(service, ip string, port int) uint32 {
 	var buf keyBuf
-	return uint32(maphash.Bytes(m.seed, appendKey(buf[:0], service, ip, port))) & m.mask
+	return m.hashKey(appendKey(buf[:0], service, ip, port))
+}
+
+// hashKey returns the hash of an identity's key (see appendKey): maphash
+// of it with seed, its low 32 bits.
+func (m *instances) hashKey(key []byte) uint32 {
+	return uint32(maphash.Bytes(m.seed, key)) & m.mask
 }
 
 // holder returns the BeatInfo of byHash's entry idx, nil if loaded is
@@ -76,10 +81,11 @@ func (m *instances) holder(idx uint32, loaded bool) *BeatInfo {
 	return m.slots.load(idx)
 }
 
-// store makes b the instance of its identity and returns the BeatInfo it
-// replaced, or nil. b's slot must hold b.
-func (m *instances) store(b *BeatInfo) (old *BeatInfo) {
-	h := m.hash(b.ServiceName, b.IP, b.Port)
+// store makes b, whose key (see appendKey) is key, the instance of its
+// identity and returns the BeatInfo it replaced, or nil. b's slot must
+// hold b.
+func (m *instances) store(b *BeatInfo, key []byte) (old *BeatInfo) {
+	h := m.hashKey(key)
 	m.byHash.Compute(h, func(idx uint32, loaded bool) (uint32, bool) {
 		cur := m.holder(idx, loaded)
 		switch {

@@ -30,6 +30,12 @@ func colliding(k uint32) *table {
 	return m
 }
 
+// store stores b as Add does, with its key.
+func (m *table) store(b *BeatInfo) *BeatInfo {
+	var buf keyBuf
+	return m.instances.store(b, appendKey(buf[:0], b.ServiceName, b.IP, b.Port))
+}
+
 func (m *table) info(service string, port int) *BeatInfo {
 	b := &BeatInfo{ServiceName: service, IP: "10.0.0.1", Port: port, timerIdx: m.next.Add(1)}
 	m.slots.set(b.timerIdx, b)

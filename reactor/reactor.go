@@ -148,7 +148,7 @@ func (r *Reactor) Add(b *BeatInfo) error {
 	}
 	b.timerIdx, b.timerGen = t.Index(), t.Generation()
 	r.slots.set(t.Index(), b)
-	if old := r.beats.store(b); old != nil {
+	if old := r.beats.store(b, key); old != nil {
 		r.stop(old)
 	}
 	return nil

@@ -41,12 +41,12 @@ func (c Config) AppendInstances(dst []*reactor.BeatInfo, lo, hi int, services []
 		text = appendIP(text, c.Instance(k))
 	}
 	all := string(text)
-	start := 0
+	var buf [maxIP]byte
 	for k := lo; k < hi; k++ {
 		i := c.Instance(k)
-		end := start + ipLen(i)
-		dst = append(dst, instance(i, all[start:end], services, c.Period))
-		start = end
+		n := len(appendIP(buf[:0], i))
+		dst = append(dst, instance(i, all[:n], services, c.Period))
+		all = all[n:]
 	}
 	return dst
 }
@@ -62,20 +62,6 @@ func appendIP(dst []byte, i int) []byte {
 	dst = strconv.AppendUint(dst, uint64(i>>8&0xff), 10)
 	dst = append(dst, '.')
 	return strconv.AppendUint(dst, uint64(i&0xff), 10)
-}
-
-// ipLen returns the length of instance i's IP.
-func ipLen(i int) int {
-	digits := func(v int) int {
-		switch {
-		case v >= 100:
-			return 3
-		case v >= 10:
-			return 2
-		}
-		return 1
-	}
-	return len("10...") + digits(i>>16&0xff) + digits(i>>8&0xff) + digits(i&0xff)
 }
 
 // instance returns instance i with the given IP.
