@@ -221,7 +221,7 @@ func (r *Reactor) answer(j *job, light bool) {
 			continue
 		}
 		if res.ClientBeatInterval > 0 {
-			r.adopt(b, j.expired[i], res.ClientBeatInterval)
+			r.adopt(b, j.expired[i:i+1], res.ClientBeatInterval)
 		}
 		switch res.Code {
 		case CodeOK:
@@ -315,19 +315,21 @@ func answeredAt(at *time.Time) time.Time {
 }
 
 // adopt makes the server's clientBeatInterval, within [MinInterval,
-// MaxPeriod], b's period, and re-arms the beat that expired (e) re-armed
-// with the old one: next due is the first point after now of the schedule
-// e.Due + k×interval, as in expired. The new period travels in the entry's
-// data, so this costs nothing once adopted.
-func (r *Reactor) adopt(b *BeatInfo, e wheel.Expired, interval time.Duration) {
+// MaxPeriod], b's period, and re-arms the beat that expired, re-armed with
+// the old one: next due is the first point after now of the schedule
+// Due + k×interval, as in expired. e is the job's own entry for b, one
+// long, re-armed in place (a new slice for Rearm would be allocated). The
+// new period travels in the entry's data, so this costs nothing once
+// adopted.
+func (r *Reactor) adopt(b *BeatInfo, e []wheel.Expired, interval time.Duration) {
 	interval = min(max(interval, r.cfg.MinInterval), MaxPeriod).Truncate(time.Microsecond)
-	if interval == dataPeriod(e.Data) || b.Stopped() {
+	if interval == dataPeriod(e[0].Data) || b.Stopped() {
 		return
 	}
-	e.Due, _ = nextPhase(e.Due, interval, r.sched.Now())
-	e.Data = periodData(interval)
+	e[0].Due, _ = nextPhase(e[0].Due, interval, r.sched.Now())
+	e[0].Data = periodData(interval)
 	// A stale Timer (removed meanwhile) or a closing Reactor ends it.
-	r.sched.Rearm([]wheel.Expired{e})
+	r.sched.Rearm(e)
 }
 
 // timeoutError is what a Transport's error says it is when it is a

@@ -94,6 +94,36 @@ func TestAdoptsServerInterval(t *testing.T) {
 	}
 }
 
+// TestAdoptAllocatesNothing: a server that changes its interval makes
+// every instance adopt it once; adopting re-arms the job's own entry in
+// place, so a million instances adopting allocate nothing.
+func TestAdoptAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under the race detector")
+	}
+	h := newHarness(t, Config{MinInterval: time.Second})
+	b := instance(1, 1)
+	require.NoError(t, h.r.Add(b))
+	due := firstDue(b)
+	e := []wheel.Expired{{Timer: b.timer(), Due: due, Data: periodData(b.Period)}}
+	intervals := [2]time.Duration{6 * time.Second, 7 * time.Second}
+	// Other entries share the two buckets, as at scale: the wheel's own
+	// array for a bucket it empties and fills again is not adopt's cost.
+	for _, p := range intervals {
+		_, err := h.r.sched.Add(due+p, 0)
+		require.NoError(t, err)
+	}
+	k := 0
+	allocs := testing.AllocsPerRun(100, func() {
+		k++
+		e[0].Due = due // the beat that expired, as a job holds it
+		h.r.adopt(b, e, intervals[k%2])
+	})
+	assert.Zero(t, allocs)
+	assert.Equal(t, intervals[k%2], dataPeriod(e[0].Data), "the entry carries the adopted period")
+	assert.Equal(t, b.timer(), e[0].Timer, "the entry was re-armed, not dropped")
+}
+
 func TestLightBeatSwitchBothWays(t *testing.T) {
 	h := newHarness(t, Config{})
 	allow := true
