@@ -136,6 +136,7 @@ func (r result) report(b *testing.B) {
 	b.ReportMetric(r.steady.FiredPerExpected(), "fired/expected")
 	b.ReportMetric(r.steady.AllocsPerBeat(), "allocs/beat")
 	b.ReportMetric(r.steady.BeatsPerSecond(), "beats/s")
+	b.ReportMetric(r.steady.SwitchesPerSecond(), "switches/s")
 	b.ReportMetric(ms(r.add), "add-ms")
 }
 

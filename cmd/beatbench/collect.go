@@ -35,6 +35,7 @@ func (r *runState) report(last measure.Sample, end status, interrupted bool) *re
 		Lateness: report.Latency(st.Lateness.Summary()),
 		Cost: report.Cost{
 			CPU:              st.CPU,
+			Switches:         st.Switches,
 			Allocs:           st.Allocs,
 			BytesPerInstance: r.perInstance,
 			RSS:              measure.RSS(),

@@ -81,8 +81,8 @@
 //
 // Progress: on a terminal, one status line rewritten in place each second
 // (instances up, beats/s, failures per second by kind, beats in flight,
-// p99 send latency, p99 lateness, CPU, RSS); otherwise, as when piped into
-// a file, one line per second under column heads.
+// p99 send latency, p99 lateness, CPU, context switches, RSS); otherwise,
+// as when piped into a file, one line per second under column heads.
 //
 // -shard i/n runs only instances i, i+n, i+2n, ... of the -instances
 // (0 <= i < n), so n machines can load one registry together without two
@@ -107,8 +107,8 @@
 //
 // -html FILE writes one self-contained HTML page (no network needed to
 // open it): charts over time of beats/s sent and ok, failures/s by kind,
-// p99 lateness and send latency, CPU, RSS and registrations, beside the
-// summary. The JSON report carries the per-second series they are drawn
+// p99 lateness and send latency, CPU, context switches, RSS and
+// registrations, beside the summary. The JSON report carries the per-second series they are drawn
 // from.
 //
 // # serve

@@ -35,15 +35,15 @@ func fixedReport() *report.Report {
 		Beats:         report.Beats{Expected: 125_000, Sent: 124_990, OK: 124_980, Light: 124_000, Failed: report.Failures{NotFound: 4, Code: 1, HTTP: 5, Timeout: 3, Transport: 2}},
 		SendLatency:   &report.Latency{Count: 12_000, P50: 700 * time.Microsecond, P90: time.Millisecond, P99: 4 * time.Millisecond, P999: 11 * time.Millisecond, Max: 14 * time.Millisecond},
 		Lateness:      report.Latency{Count: 124_980, P50: 5 * time.Millisecond, P90: 9 * time.Millisecond, P99: 11 * time.Millisecond, P999: 19 * time.Millisecond, Max: 28 * time.Millisecond},
-		Cost:          report.Cost{CPU: 2500 * time.Millisecond, Allocs: 250, BytesPerInstance: 426, RSS: 64 << 20},
+		Cost:          report.Cost{CPU: 2500 * time.Millisecond, Allocs: 250, Switches: 50_000, BytesPerInstance: 426, RSS: 64 << 20},
 		Registrations: &report.Registrations{Failed: 1, Reregistered: 4},
 		Server:        &report.Server{Beats: 124_990, NotFound: 4, Registrations: 25_004, Healthy: 25_000},
 		Problems:      []string{"1 registrations failed, the first: timeout"},
 		Series: []report.Point{
 			{T: time.Second, Added: 12_000, Sent: 2400, OK: 2398, Failed: report.FailureRates{NotFound: 1, HTTP: 1, Total: 2},
-				LatenessP99: 9 * time.Millisecond, SendP99: 3 * time.Millisecond, CPUPercent: 31.5, RSS: 60 << 20},
+				LatenessP99: 9 * time.Millisecond, SendP99: 3 * time.Millisecond, CPUPercent: 31.5, Switches: 2600, RSS: 60 << 20},
 			{T: 2 * time.Second, Added: 25_000, Sent: 5000, OK: 5000, Reregistered: 1,
-				LatenessP99: 11 * time.Millisecond, SendP99: 4 * time.Millisecond, CPUPercent: 10.2, RSS: 64 << 20},
+				LatenessP99: 11 * time.Millisecond, SendP99: 4 * time.Millisecond, CPUPercent: 10.2, Switches: 1900, RSS: 64 << 20},
 		},
 	}
 	r.Derive()

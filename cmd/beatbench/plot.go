@@ -22,9 +22,9 @@ const plotUsage = `Usage: beatbench plot [flags] FILE... > out.html
 
 Draws the JSON reports (run -json) as one self-contained HTML page: a
 chart per quantity (beats/s sent and ok, failures/s by kind, p99
-lateness and send latency, CPU, RSS, registrations), every report on the
-same axes, time counted from each run's start, beside each report's
-summary. Use it to compare runs: two shards, two versions, two servers.
+lateness and send latency, CPU, context switches, RSS, registrations),
+every report on the same axes, time counted from each run's start,
+beside each report's summary. Use it to compare runs: two shards, two versions, two servers.
 The page needs no network to open. Exit status: 0 ok, 1 a file is
 unreadable, 2 bad flags.
 

@@ -73,8 +73,8 @@ type plainProgress struct{ p *printer }
 
 func (pp plainProgress) begin() {
 	pp.p.printf("(* p99-send covers the whole run so far; the other columns the last second)\n")
-	pp.p.printf("%8s %9s %9s %8s %8s %9s %9s %7s %6s %7s  %s\n",
-		"time", "added", "beats/s", "failed/s", "inflight", "p99-send*", "p99-late", "ns/beat", "CPU%", "RSS-MB", "failures")
+	pp.p.printf("%8s %9s %9s %8s %8s %9s %9s %7s %6s %7s %7s  %s\n",
+		"time", "added", "beats/s", "failed/s", "inflight", "p99-send*", "p99-late", "ns/beat", "CPU%", "sw/s", "RSS-MB", "failures")
 }
 
 func (pp plainProgress) tick(t tick) {
@@ -82,9 +82,10 @@ func (pp plainProgress) tick(t tick) {
 	if t.reactor {
 		failed, inflight, send = fmt.Sprintf("%.0f", t.failedPerSecond()), fmt.Sprint(t.inFlight), report.Duration(t.sendP99)
 	}
-	pp.p.printf("%8s %9d %9.0f %8s %8s %9s %9s %7.0f %6.1f %7.0f  %s\n",
+	pp.p.printf("%8s %9d %9.0f %8s %8s %9s %9s %7.0f %6.1f %7.0f %7.0f  %s\n",
 		t.elapsed.Round(100*time.Millisecond), t.added, t.stats.BeatsPerSecond(), failed, inflight, send,
-		report.Duration(t.stats.P99()), t.stats.CPUPerBeat(), t.stats.CPUPercent(), float64(t.rss)/(1<<20), t.failureKinds())
+		report.Duration(t.stats.P99()), t.stats.CPUPerBeat(), t.stats.CPUPercent(), t.stats.SwitchesPerSecond(),
+		float64(t.rss)/(1<<20), t.failureKinds())
 }
 
 func (pp plainProgress) note(format string, args ...any) { pp.p.printf(format+"\n", args...) }
@@ -108,7 +109,8 @@ func (tp *ttyProgress) tick(t tick) {
 	if t.reactor {
 		line += fmt.Sprintf("  failed/s %.0f %s  in flight %d  p99 send (run) %s", t.failedPerSecond(), t.failureKinds(), t.inFlight, report.Duration(t.sendP99))
 	}
-	line += fmt.Sprintf("  p99 late %s  CPU %.0f%%  RSS %.0f MB", report.Duration(t.stats.P99()), t.stats.CPUPercent(), float64(t.rss)/(1<<20))
+	line += fmt.Sprintf("  p99 late %s  CPU %.0f%%  %.0f switches/s  RSS %.0f MB", report.Duration(t.stats.P99()), t.stats.CPUPercent(),
+		t.stats.SwitchesPerSecond(), float64(t.rss)/(1<<20))
 	if r := []rune(line); tp.width > 1 && len(r) >= tp.width {
 		line = string(r[:tp.width-1]) // a wrapped line cannot be rewritten
 	}

@@ -162,6 +162,7 @@ func (r *runState) tickWith(now measure.Sample, st status) {
 		Sent:        t.stats.BeatsPerSecond(),
 		LatenessP99: t.stats.P99(),
 		CPUPercent:  t.stats.CPUPercent(),
+		Switches:    t.stats.SwitchesPerSecond(),
 		RSS:         t.rss,
 	}
 	if st.stats != nil {

@@ -34,6 +34,8 @@ type Sample struct {
 	At time.Time
 	// CPU is the process CPU time so far (CPUTime).
 	CPU time.Duration
+	// Switches is the process's context switches so far (ContextSwitches).
+	Switches uint64
 	// Mallocs is the process's heap allocation count so far (Mallocs).
 	Mallocs uint64
 	// Lateness holds every beat recorded so far.
@@ -45,9 +47,11 @@ type Sample struct {
 // window between two Samples counts exactly one allocation of its own: take
 // one per reporting interval, not per beat.
 func (m *Meter) Sample() Sample {
+	ru := usage()
 	return Sample{
 		At:       time.Now(),
-		CPU:      CPUTime(),
+		CPU:      cpuOf(ru),
+		Switches: switchesOf(ru),
 		Mallocs:  Mallocs(),
 		Lateness: m.lateness.Snapshot(),
 	}

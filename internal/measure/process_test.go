@@ -22,6 +22,17 @@ func TestCPUTimeGrowsWithWork(t *testing.T) {
 	assert.GreaterOrEqual(t, CPUTime()-before, 20*time.Millisecond)
 }
 
+// TestContextSwitchesCountSleeps: a process whose goroutines all sleep
+// puts its threads to sleep, and each such sleep is a context switch.
+func TestContextSwitchesCountSleeps(t *testing.T) {
+	before := ContextSwitches()
+	deadline := time.Now().Add(10 * time.Second)
+	for ContextSwitches() == before && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	assert.Greater(t, ContextSwitches(), before)
+}
+
 func TestHeapInUseSeesLiveMemory(t *testing.T) {
 	const n, size = 1000, 1024
 	var s sink

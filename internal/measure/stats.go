@@ -14,6 +14,8 @@ type Stats struct {
 	Expected float64
 	// CPU is the process CPU time used in the window.
 	CPU time.Duration
+	// Switches is the process's context switches in the window.
+	Switches uint64
 	// Allocs is the number of heap allocations in the window.
 	Allocs uint64
 	// Lateness holds the lateness of the window's beats.
@@ -26,6 +28,7 @@ func Between(start, end Sample, instances int, period time.Duration) Stats {
 	st := Stats{
 		Elapsed:  end.At.Sub(start.At),
 		CPU:      end.CPU - start.CPU,
+		Switches: end.Switches - min(start.Switches, end.Switches),
 		Allocs:   end.Mallocs - min(start.Mallocs, end.Mallocs),
 		Lateness: end.Lateness.Sub(start.Lateness),
 	}
@@ -60,6 +63,15 @@ func (s Stats) CPUPercent() float64 {
 		return 0
 	}
 	return 100 * s.CPU.Seconds() / s.Elapsed.Seconds()
+}
+
+// SwitchesPerSecond returns the process's context switches per second of
+// the window, or 0 for an empty window.
+func (s Stats) SwitchesPerSecond() float64 {
+	if s.Elapsed <= 0 {
+		return 0
+	}
+	return float64(s.Switches) / s.Elapsed.Seconds()
 }
 
 // AllocsPerBeat returns heap allocations per beat, or 0 without beats.

@@ -23,6 +23,7 @@ func TestBetween(t *testing.T) {
 	end.At = start.At.Add(2 * time.Second)
 	end.CPU = start.CPU + 500*time.Microsecond
 	end.Mallocs = start.Mallocs + 250
+	end.Switches = start.Switches + 3000
 
 	st := Between(start, end, 5000, 10*time.Second)
 	assert.Equal(t, uint64(1000), st.Beats)
@@ -33,6 +34,8 @@ func TestBetween(t *testing.T) {
 	assert.InDelta(t, 500.0, st.BeatsPerSecond(), 1e-9)
 	assert.InDelta(t, 0.025, st.CPUPercent(), 1e-9)
 	assert.InDelta(t, 0.25, st.AllocsPerBeat(), 1e-9)
+	assert.Equal(t, uint64(3000), st.Switches)
+	assert.InDelta(t, 1500.0, st.SwitchesPerSecond(), 1e-9)
 	assert.InDelta(t, float64(500*time.Microsecond), float64(st.P50()), float64(500*time.Microsecond)/64)
 	assert.InDelta(t, float64(990*time.Microsecond), float64(st.P99()), float64(990*time.Microsecond)/64)
 	assert.InDelta(t, float64(999*time.Microsecond), float64(st.P999()), float64(999*time.Microsecond)/64)
@@ -59,6 +62,7 @@ func TestStatsOfEmptyWindow(t *testing.T) {
 			assert.Zero(t, st.CPUPerBeat())
 			assert.Zero(t, st.BeatsPerSecond())
 			assert.Zero(t, st.CPUPercent())
+			assert.Zero(t, st.SwitchesPerSecond())
 			assert.Zero(t, st.AllocsPerBeat())
 			assert.Zero(t, st.FiredPerExpected())
 			assert.Zero(t, st.P99())

@@ -14,11 +14,12 @@ func (r *Report) Derive() {
 	f.Total = f.NotFound + f.Code + f.HTTP + f.Timeout + f.Transport
 	r.Window.Short = r.Window.Short || r.Window.Length < 2*r.BeatPeriod()
 	c := &r.Cost
-	st := measure.Stats{Elapsed: r.Window.Length, Beats: b.OK, Expected: b.Expected, CPU: c.CPU, Allocs: c.Allocs}
+	st := measure.Stats{Elapsed: r.Window.Length, Beats: b.OK, Expected: b.Expected, CPU: c.CPU, Switches: c.Switches, Allocs: c.Allocs}
 	b.DeliveredPct = 100 * st.FiredPerExpected()
 	b.PerSecond = st.BeatsPerSecond()
 	c.CPUPerBeat = st.CPUPerBeat()
 	c.CPUPercent = st.CPUPercent()
+	c.SwitchesPerSecond = st.SwitchesPerSecond()
 	c.AllocsPerBeat = st.AllocsPerBeat()
 }
 

@@ -34,8 +34,8 @@
 //	               whole run; absent with -transport none (Latency)
 //	lateness       how late each delivered beat left the scheduler, over the
 //	               window (Latency)
-//	cost           CPU per beat, CPU percent, allocations, bytes per instance,
-//	               RSS (Cost)
+//	cost           CPU per beat, CPU percent, context switches (and per
+//	               second), allocations, bytes per instance, RSS (Cost)
 //	registrations  registrations that failed, re-registrations after 20404;
 //	               absent with -transport none (Registrations)
 //	server         the embedded server's counters; absent with -server
@@ -43,8 +43,9 @@
 //	problems       what went wrong, one line each; absent when nothing did
 //	series         the run second by second (Point): beats sent and ok,
 //	               failures by kind and re-registrations per second, p99
-//	               lateness and send latency, CPU, RSS, instances added;
-//	               what the HTML report draws; absent in a merge
+//	               lateness and send latency, CPU, context switches, RSS,
+//	               instances added; what the HTML report draws; absent in
+//	               a merge
 //
 // # Merging
 //

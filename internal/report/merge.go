@@ -110,6 +110,7 @@ func (m *Report) add(r *Report) {
 
 	m.Cost.CPU += r.Cost.CPU
 	m.Cost.Allocs += r.Cost.Allocs
+	m.Cost.Switches += r.Cost.Switches
 	m.Cost.RSS += r.Cost.RSS
 
 	if rr := r.Registrations; rr != nil {

@@ -77,6 +77,9 @@ type Point struct {
 	// CPUPercent is the process's CPU over the interval, in percent of one
 	// core.
 	CPUPercent float64 `json:"cpu_percent"`
+	// Switches is the process's context switches per second over the
+	// interval (Cost.Switches).
+	Switches float64 `json:"context_switches_per_s"`
 	// RSS is the process's resident set size at T, in bytes.
 	RSS uint64 `json:"rss_bytes"`
 }
@@ -246,10 +249,18 @@ type Cost struct {
 	CPU time.Duration `json:"cpu_ns"`
 	// Allocs is the heap allocations in the window.
 	Allocs uint64 `json:"allocs"`
+	// Switches is the process's context switches in the window (getrusage,
+	// voluntary and involuntary): a thread leaving the CPU to sleep, to
+	// wait or because it was preempted. Each costs a sleep and a wake-up,
+	// which some VMs price far above bare metal, so it explains CPU per
+	// beat that differs between hosts. Merge: the sum.
+	Switches uint64 `json:"context_switches"`
 	// CPUPerBeat is CPU / delivered beats, in nanoseconds; derived.
 	CPUPerBeat float64 `json:"cpu_per_beat_ns"`
 	// CPUPercent is CPU / window length in percent of one core; derived.
 	CPUPercent float64 `json:"cpu_percent"`
+	// SwitchesPerSecond is Switches / window length; derived.
+	SwitchesPerSecond float64 `json:"context_switches_per_s"`
 	// AllocsPerBeat is Allocs / delivered beats; derived.
 	AllocsPerBeat float64 `json:"allocs_per_beat"`
 	// BytesPerInstance is the heap after adding minus before, after a GC,

@@ -23,7 +23,7 @@ func shardReport(i, n, instances int, expected float64, ok, sent uint64) *Report
 		Window:   Window{AllAdded: true, Steady: true, Added: instances, Add: time.Duration(i+1) * time.Second, Warmup: 6 * time.Second, Length: time.Duration(20+i) * time.Second},
 		Beats:    Beats{Expected: expected, Sent: sent, OK: ok, Light: ok, Failed: Failures{NotFound: 1, Timeout: sent - ok - 1}},
 		Lateness: Latency{Count: ok, P50: time.Duration(i+1) * time.Millisecond, P90: 5 * time.Millisecond, P99: time.Duration(10*(i+1)) * time.Millisecond, P999: 20 * time.Millisecond, Max: time.Duration(30-i) * time.Millisecond},
-		Cost:     Cost{CPU: time.Duration(i+1) * time.Second, Allocs: 100, BytesPerInstance: float64(300 + 100*i), RSS: 1 << 20},
+		Cost:     Cost{CPU: time.Duration(i+1) * time.Second, Allocs: 100, Switches: uint64(1000 * (i + 1)), BytesPerInstance: float64(300 + 100*i), RSS: 1 << 20},
 		Server:   &Server{Beats: ok, Registrations: uint64(instances), Healthy: instances},
 	}
 	r.SendLatency = &Latency{Count: 10, P50: time.Millisecond, P99: time.Duration(i+2) * time.Millisecond, Max: 9 * time.Millisecond}
@@ -34,13 +34,14 @@ func shardReport(i, n, instances int, expected float64, ok, sent uint64) *Report
 
 func TestDerive(t *testing.T) {
 	tests := []struct {
-		name                                       string
-		r                                          Report
-		delivered, perSec, perBeat, cpuPct, allocs float64
-		failed                                     uint64
+		name                                                 string
+		r                                                    Report
+		delivered, perSec, perBeat, cpuPct, allocs, switches float64
+		failed                                               uint64
 	}{
 		{name: "all delivered", r: Report{Window: Window{Length: 10 * time.Second}, Beats: Beats{Expected: 1000, OK: 1000},
-			Cost: Cost{CPU: time.Millisecond, Allocs: 10}}, delivered: 100, perSec: 100, perBeat: 1000, cpuPct: 0.01, allocs: 0.01},
+			Cost: Cost{CPU: time.Millisecond, Allocs: 10, Switches: 25_000}}, delivered: 100, perSec: 100, perBeat: 1000, cpuPct: 0.01, allocs: 0.01,
+			switches: 2500},
 		{name: "some lost", r: Report{Window: Window{Length: 2 * time.Second}, Beats: Beats{Expected: 400, OK: 300,
 			Failed: Failures{NotFound: 1, Code: 2, Timeout: 3, Transport: 4}}, Cost: Cost{CPU: 3 * time.Second}},
 			delivered: 75, perSec: 150, perBeat: 1e7, cpuPct: 150, failed: 10},
@@ -57,6 +58,7 @@ func TestDerive(t *testing.T) {
 			assert.InDelta(t, tc.perBeat, r.Cost.CPUPerBeat, 1e-9)
 			assert.InDelta(t, tc.cpuPct, r.Cost.CPUPercent, 1e-9)
 			assert.InDelta(t, tc.allocs, r.Cost.AllocsPerBeat, 1e-9)
+			assert.InDelta(t, tc.switches, r.Cost.SwitchesPerSecond, 1e-9)
 			assert.Equal(t, tc.failed, r.Beats.Failed.Total)
 		})
 	}
@@ -81,6 +83,7 @@ func TestMerge(t *testing.T) {
 	assert.Equal(t, Failures{NotFound: 2, Timeout: 148, Total: 150}, m.Beats.Failed)
 	assert.Equal(t, 3*time.Second, m.Cost.CPU)
 	assert.Equal(t, uint64(200), m.Cost.Allocs)
+	assert.Equal(t, uint64(3000), m.Cost.Switches)
 	assert.Equal(t, uint64(2<<20), m.Cost.RSS)
 	assert.Equal(t, &Server{Beats: 11900, Registrations: 3000, Healthy: 3000}, m.Server)
 	assert.Equal(t, &Registrations{Reregistered: 1}, m.Registrations)
@@ -92,6 +95,7 @@ func TestMerge(t *testing.T) {
 	assert.Equal(t, 21*time.Second, m.Window.Length, "the longest window")
 	assert.InDelta(t, 11900/21.0, m.Beats.PerSecond, 1e-9)
 	assert.InDelta(t, 100*3/21.0, m.Cost.CPUPercent, 1e-9)
+	assert.InDelta(t, 3000/21.0, m.Cost.SwitchesPerSecond, 1e-9)
 	assert.InDelta(t, 350, m.Cost.BytesPerInstance, 1e-9, "weighted by instances")
 	assert.Equal(t, 2*time.Second, m.Window.Add, "the slowest shard's")
 

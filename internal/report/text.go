@@ -116,9 +116,9 @@ func (t *table) cost(r *Report) {
 		add = Duration(r.Window.Add)
 		mem = Count(c.BytesPerInstance) + " B"
 	}
-	t.row("", "CPU/beat", "CPU", "allocs/beat", "mem/inst", "RSS", "add time")
+	t.row("", "CPU/beat", "CPU", "switches/s", "allocs/beat", "mem/inst", "RSS", "add time")
 	t.row("Cost", Duration(time.Duration(c.CPUPerBeat)), strconv.FormatFloat(c.CPUPercent, 'f', 1, 64)+"%",
-		strconv.FormatFloat(c.AllocsPerBeat, 'f', 3, 64), mem, Bytes(c.RSS), add)
+		Count(c.SwitchesPerSecond), strconv.FormatFloat(c.AllocsPerBeat, 'f', 3, 64), mem, Bytes(c.RSS), add)
 }
 
 // notes says what the figures mean where the table cannot.
@@ -133,7 +133,8 @@ func (t *table) notes(r *Report) {
 	if r.Server != nil {
 		server = ", the embedded server included"
 	}
-	t.printf("CPU is the whole process's (one core = 100%%), per delivered beat%s.\n", server)
+	t.printf("CPU is the whole process's (one core = 100%%), per delivered beat%s;\n", server)
+	t.printf("switches/s: its threads' context switches, each a sleep and a wake-up.\n")
 	if len(r.Shards) > 1 {
 		t.printf("Merged percentiles are the largest of the shards' (an upper bound); counts are sums.\n")
 	}

@@ -80,6 +80,9 @@ func charts() []chart {
 		{title: "CPU", unit: "% of one core", lines: []line{
 			{name: "CPU", value: func(p report.Point) float64 { return p.CPUPercent }},
 		}},
+		{title: "Context switches per second (each a sleep and a wake-up)", unit: "per s", lines: []line{
+			{name: "switches", value: func(p report.Point) float64 { return p.Switches }, optional: true},
+		}},
 		{title: "Resident memory (RSS)", unit: "MiB", lines: []line{
 			{name: "RSS", value: func(p report.Point) float64 { return float64(p.RSS) / (1 << 20) }},
 		}},

@@ -27,7 +27,7 @@ func testReport(n int, okPerS float64, failures bool) *report.Report {
 	}
 	for i := range n {
 		p := report.Point{T: time.Duration(i+1) * time.Second, Added: min(1000, 300*(i+1)), Sent: okPerS + 1, OK: okPerS,
-			LatenessP99: time.Duration(i+2) * time.Millisecond, SendP99: 3 * time.Millisecond, CPUPercent: 12.5, RSS: 64 << 20}
+			LatenessP99: time.Duration(i+2) * time.Millisecond, SendP99: 3 * time.Millisecond, CPUPercent: 12.5, Switches: 1500, RSS: 64 << 20}
 		if failures && i == 2 {
 			p.Failed = report.FailureRates{HTTP: 7, Total: 7}
 		}
@@ -74,12 +74,12 @@ func TestWrite(t *testing.T) {
 	}{
 		{name: "one run, no failures", runs: []Run{{Name: "Summary", Report: testReport(5, 2000, false)}},
 			// no send- or re-registration-only lines: beats, failures (all
-			// kinds at 0), p99, CPU, RSS, registrations
-			charts: 6, legend: []string{">sent<", ">ok<", ">all kinds<", ">lateness<", ">send (batch)<", ">added<", ">all added<", ">steady window<"}},
+			// kinds at 0), p99, CPU, context switches, RSS, registrations
+			charts: 7, legend: []string{">sent<", ">ok<", ">all kinds<", ">lateness<", ">send (batch)<", ">switches<", ">added<", ">all added<", ">steady window<"}},
 		{name: "one run, HTTP errors", runs: []Run{{Name: "Summary", Report: testReport(5, 2000, true)}},
-			charts: 6, legend: []string{">HTTP error<"}},
+			charts: 7, legend: []string{">HTTP error<"}},
 		{name: "two runs on the same axes", runs: []Run{{Name: "shard-0", Report: testReport(5, 2000, false)}, {Name: "shard-1", Report: testReport(7, 1000, false)}},
-			charts: 6, legend: []string{">shard-0: sent<", ">shard-1: ok<", ">shard-1<"}},
+			charts: 7, legend: []string{">shard-0: sent<", ">shard-1: ok<", ">shard-1<"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
