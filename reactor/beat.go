@@ -262,7 +262,28 @@ func (r *Reactor) answer(j *job, light bool) {
 		// whose beat comes after the first period is registered by it
 		// instead of waiting a period behind a 20404.
 		r.fullFor(forgotten)
+	case forgotMany(t.notFound, len(j.beats)):
+		// The server forgot many instances at once without breaking a
+		// connection: it restarted behind a proxy that kept the client's
+		// connections, or a cluster node lost its share of the
+		// instances. As after a broken connection, every beat of the
+		// next period is full, so every instance is registered again by
+		// its next beat instead of a period after its own 20404.
+		r.fullFor(forgotten)
 	}
+}
+
+// minForgotten is the fewest 20404s in one job that forgotMany takes for
+// a server that forgot many instances at once.
+const minForgotten = 8
+
+// forgotMany reports whether notFound 20404s among a job's beats say the
+// server forgot many instances at once: minForgotten or more, and a
+// quarter of the job or more. An instance removed by hand is one 20404
+// among the hundreds of beats a job carries at scale; a restart answers
+// every light beat 20404.
+func forgotMany(notFound uint64, beats int) bool {
+	return notFound >= minForgotten && 4*notFound >= uint64(beats)
 }
 
 // fullFor makes every instance's beats full for the next p, a period:

@@ -34,7 +34,10 @@
 //     first beat, and none waits a period behind a 20404. A 20404 within
 //     a period after those full beats (a server that registers more
 //     slowly than the beats come) keeps every beat full for another
-//     period;
+//     period. So does a job whose beats were answered 20404 by a quarter
+//     or more (eight at least), with no broken connection: the server
+//     forgot many instances at once (it restarted behind a proxy that
+//     kept the connections, or a cluster node lost its share);
 //   - on code 20404 (the server forgot the instance) it registers the
 //     instance again, at a rate over all instances that starts at
 //     Config.ReregisterRate and follows the server (AIMD, as TCP: up

@@ -17,7 +17,8 @@ import (
 // time, so that every beat is handed out late and still must be sent.
 var neverSkip = math.Inf(1)
 
-// harness runs a Reactor on a Manual wheel (1 ms tick) and a fake transport.
+// harness runs a Reactor on a Manual wheel (1 ms tick unless
+// newHarnessTick says otherwise) and a fake transport.
 type harness struct {
 	t *testing.T
 	r *Reactor
@@ -27,10 +28,17 @@ type harness struct {
 
 func newHarness(t *testing.T, cfg Config) *harness {
 	t.Helper()
+	return newHarnessTick(t, cfg, time.Millisecond)
+}
+
+// newHarnessTick is newHarness on a wheel of the given tick: a coarse one
+// hands out many beats per tick, so a job carries many.
+func newHarnessTick(t *testing.T, cfg Config, tick time.Duration) *harness {
+	t.Helper()
 	h := &harness{t: t, f: newFake()}
 	cfg.Transport = h.f
 	cfg.Scheduler = func(hd wheel.Handler) (wheel.Scheduler, error) {
-		w, err := wheel.New(wheel.Config{Manual: true, Tick: time.Millisecond}, hd)
+		w, err := wheel.New(wheel.Config{Manual: true, Tick: tick}, hd)
 		h.w = w
 		return w, err
 	}
@@ -48,6 +56,17 @@ func (h *harness) advance(to time.Duration, want uint64) {
 	h.t.Helper()
 	require.NoError(h.t, h.w.Advance(to))
 	h.waitSent(want)
+}
+
+// advanceIdle moves the clock to `to` and waits until every beat that
+// handed out was sent and answered (every job back in the pool), however
+// many there were.
+func (h *harness) advanceIdle(to time.Duration) {
+	h.t.Helper()
+	require.NoError(h.t, h.w.Advance(to))
+	for !h.r.idle() {
+		runtime.Gosched()
+	}
 }
 
 // waitSent waits until the Reactor has sent want beats and counted the

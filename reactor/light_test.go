@@ -208,3 +208,73 @@ func TestNotFoundAfterABreakKeepsBeatsFull(t *testing.T) {
 		})
 	}
 }
+
+// TestManyNotFoundMakeEveryBeatFull: a server that forgets many instances
+// at once and keeps the connection (a restart behind a proxy) answers a
+// job's light beats 20404: every beat of the next period is full, so each
+// instance is registered again by its next beat, not a period after its
+// own 20404. One forgotten instance among many changes no other's beats.
+func TestManyNotFoundMakeEveryBeatFull(t *testing.T) {
+	const n, p, tick = 200, 5 * time.Second, time.Second // about 40 beats a tick
+	for _, tc := range []struct {
+		name       string
+		forgotten  func(j int) bool
+		othersFull bool // whether later beats of instances still known are full
+	}{
+		{"every instance forgotten", func(int) bool { return true }, true},
+		{"one instance forgotten", func(j int) bool { return j == 0 }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarnessTick(t, Config{}, tick)
+			bs := make([]*BeatInfo, n)
+			index := map[*BeatInfo]int{}
+			for j := range bs {
+				bs[j] = instance(3, j)
+				index[bs[j]] = j
+				require.NoError(t, h.r.Add(bs[j]))
+			}
+			forgetAt := 2 * p
+			h.f.setAnswer(func(beat Beat) BeatResult {
+				if beat.Light && h.r.sched.Now() >= forgetAt && tc.forgotten(index[beat.Info]) {
+					return BeatResult{Code: CodeNotFound}
+				}
+				return BeatResult{Code: CodeOK, LightBeatEnabled: true} // a full beat registers
+			})
+			step := func(to time.Duration) []Beat {
+				before := len(h.f.sent())
+				h.advanceIdle(to)
+				return h.f.sent()[before:]
+			}
+			for now := tick; now < forgetAt; now += tick {
+				step(now)
+			}
+			// The period after the server forgot: the first tick's light
+			// beats meet 20404s; the later ticks' beats are full only if
+			// that was many instances at once.
+			first := step(forgetAt)
+			require.NotEmpty(t, first)
+			for _, b := range first {
+				require.True(t, b.Light, "beats are light before the first 20404")
+			}
+			var light, full int
+			for now := forgetAt + tick; now < forgetAt+p; now += tick {
+				for _, b := range step(now) {
+					if tc.forgotten(index[b.Info]) && !tc.othersFull {
+						continue // the forgotten instance's own beats are full anyway
+					}
+					if b.Light {
+						light++
+					} else {
+						full++
+					}
+				}
+			}
+			require.Positive(t, light+full)
+			if tc.othersFull {
+				assert.Zero(t, light, "light beats in the period after many 20404s")
+			} else {
+				assert.Zero(t, full, "full beats of instances the server still knows")
+			}
+		})
+	}
+}
