@@ -28,6 +28,7 @@
 //	beatwheel_beats_failed_total{kind}         counter    kind: not_found, code, timeout, transport
 //	beatwheel_reregistrations_total{result}    counter    result: ok, failed
 //	beatwheel_reregistrations_coalesced_total  counter    20404s for an instance already queued
+//	beatwheel_reregistrations_unneeded_total   counter    queued ones dropped: a beat registered it first
 //	beatwheel_reregistrations_allowed_per_second gauge    the re-registration rate now (AIMD)
 //	beatwheel_beats_skipped_total              counter    beats not sent: handed out later than SkipLate allows
 //	beatwheel_beat_lateness_seconds            histogram  how late each beat left the scheduler

@@ -37,6 +37,7 @@ type ReactorCollector struct {
 	instances, inFlight                  *prometheus.Desc
 	sent, light, ok, failed              *prometheus.Desc
 	reregistrations, reregisterCoalesced *prometheus.Desc
+	reregisterUnneeded                   *prometheus.Desc
 	reregisterRate, skipped              *prometheus.Desc
 	lateness, sendDuration               *prometheus.Desc
 }
@@ -69,6 +70,9 @@ func NewReactorCollector(r ReactorStats, opts ...Option) *ReactorCollector {
 			"result"),
 		reregisterCoalesced: desc("reregistrations_coalesced_total",
 			"Code 20404 answers for an instance already queued for re-registration; they cause no extra registration."),
+		reregisterUnneeded: desc("reregistrations_unneeded_total",
+			"Re-registrations queued after a code 20404 and dropped unmade: a beat of the instance was accepted first "+
+				"(a full beat registers it) or the instance stopped."),
 		reregisterRate: desc("reregistrations_allowed_per_second",
 			"Re-registrations the reactor allows itself per second now: the rate that starts at its ReregisterRate "+
 				"and follows the server (up while registrations succeed quickly, halved when they fail or slow down)."),
@@ -85,7 +89,7 @@ func NewReactorCollector(r ReactorStats, opts ...Option) *ReactorCollector {
 // Describe sends the descriptors of every metric the collector exports.
 func (c *ReactorCollector) Describe(ch chan<- *prometheus.Desc) {
 	describe(ch, c.instances, c.inFlight, c.sent, c.light, c.ok, c.failed,
-		c.reregistrations, c.reregisterCoalesced, c.reregisterRate, c.skipped, c.lateness, c.sendDuration)
+		c.reregistrations, c.reregisterCoalesced, c.reregisterUnneeded, c.reregisterRate, c.skipped, c.lateness, c.sendDuration)
 }
 
 // Collect takes one Stats snapshot and sends it as metrics.
@@ -105,6 +109,7 @@ func (c *ReactorCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.reregistrations, st.Reregistered, ResultOK)
 	counter(c.reregistrations, st.ReregisterFailed, ResultFailed)
 	counter(c.reregisterCoalesced, st.ReregisterCoalesced)
+	counter(c.reregisterUnneeded, st.ReregisterUnneeded)
 	gauge(c.reregisterRate, st.ReregisterRate)
 	counter(c.skipped, st.Skipped)
 	ch <- constHistogram(c.lateness, st.LatenessHistogram)

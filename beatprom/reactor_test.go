@@ -32,7 +32,7 @@ func TestReactorCollectorMapsEveryField(t *testing.T) {
 	st := fixedStats{
 		Instances: 2, Sent: 3, Light: 5, OK: 7,
 		Failed:       reactor.Failures{NotFound: 11, Code: 13, Timeout: 17, Transport: 19},
-		Reregistered: 23, ReregisterFailed: 29, ReregisterCoalesced: 31,
+		Reregistered: 23, ReregisterFailed: 29, ReregisterCoalesced: 31, ReregisterUnneeded: 7,
 		InFlight: 37, Skipped: 47, ReregisterRate: 53,
 		LatenessHistogram: reactor.Histogram{Count: 41, Sum: 0.5, Buckets: []reactor.Bucket{
 			{UpperBound: time.Millisecond, Count: 1}, {UpperBound: 250 * time.Millisecond, Count: 40}}},
@@ -68,6 +68,9 @@ beatwheel_reregistrations_total{reactor="a",result="ok"} 23
 # HELP beatwheel_reregistrations_coalesced_total Code 20404 answers for an instance already queued for re-registration; they cause no extra registration.
 # TYPE beatwheel_reregistrations_coalesced_total counter
 beatwheel_reregistrations_coalesced_total{reactor="a"} 31
+# HELP beatwheel_reregistrations_unneeded_total Re-registrations queued after a code 20404 and dropped unmade: a beat of the instance was accepted first (a full beat registers it) or the instance stopped.
+# TYPE beatwheel_reregistrations_unneeded_total counter
+beatwheel_reregistrations_unneeded_total{reactor="a"} 7
 # HELP beatwheel_reregistrations_allowed_per_second Re-registrations the reactor allows itself per second now: the rate that starts at its ReregisterRate and follows the server (up while registrations succeed quickly, halved when they fail or slow down).
 # TYPE beatwheel_reregistrations_allowed_per_second gauge
 beatwheel_reregistrations_allowed_per_second{reactor="a"} 53
@@ -161,7 +164,7 @@ func manualReactor(t testing.TB, tr reactor.Transport) (*reactor.Reactor, *wheel
 // every 20404 is registered again or coalesced.
 func settled(st reactor.Stats) bool {
 	return st.Sent == st.Lateness.Count && st.InFlight == 0 &&
-		st.Reregistered+st.ReregisterFailed+st.ReregisterCoalesced == st.Failed.NotFound
+		st.Reregistered+st.ReregisterFailed+st.ReregisterCoalesced+st.ReregisterUnneeded == st.Failed.NotFound
 }
 
 // TestReactorCollectorScrapesReactor runs a Reactor through every outcome
@@ -233,6 +236,7 @@ func TestReactorCollectorScrapesReactor(t *testing.T) {
 		{"beatwheel_reregistrations_total", map[string]string{"result": beatprom.ResultOK}, float64(st.Reregistered)},
 		{"beatwheel_reregistrations_total", map[string]string{"result": beatprom.ResultFailed}, float64(st.ReregisterFailed)},
 		{"beatwheel_reregistrations_coalesced_total", nil, float64(st.ReregisterCoalesced)},
+		{"beatwheel_reregistrations_unneeded_total", nil, float64(st.ReregisterUnneeded)},
 		{"beatwheel_beats_skipped_total", nil, float64(st.Skipped)},
 		{"beatwheel_reregistrations_allowed_per_second", nil, st.ReregisterRate},
 	}
@@ -292,8 +296,8 @@ func TestReactorCollectorLint(t *testing.T) {
 	problems, err := testutil.CollectAndLint(beatprom.NewReactorCollector(r))
 	require.NoError(t, err)
 	assert.Empty(t, problems)
-	assert.Equal(t, 12+3+1, testutil.CollectAndCount(beatprom.NewReactorCollector(r)),
-		"twelve families; four failure kinds and two re-registration results")
+	assert.Equal(t, 13+3+1, testutil.CollectAndCount(beatprom.NewReactorCollector(r)),
+		"thirteen families; four failure kinds and two re-registration results")
 }
 
 // find returns the metric of family name whose labels include labels.

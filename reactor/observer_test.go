@@ -193,6 +193,10 @@ func TestNoReregistrationOnceABeatIsAccepted(t *testing.T) {
 	}, 10*time.Second, time.Millisecond)
 	require.Never(t, func() bool { return calls.Load() > workers }, 300*time.Millisecond, time.Millisecond,
 		"an instance known again was registered again")
+	st := h.r.Stats()
+	assert.Equal(t, uint64(n-workers), st.ReregisterUnneeded, "the queued ones dropped unmade")
+	assert.Equal(t, st.Failed.NotFound, st.Reregistered+st.ReregisterFailed+st.ReregisterCoalesced+st.ReregisterUnneeded,
+		"every 20404 counted once")
 	require.NoError(t, h.r.Close(context.Background()))
 	assert.Equal(t, int32(workers), calls.Load())
 }

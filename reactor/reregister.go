@@ -91,6 +91,7 @@ func (q *reregisterer) work() {
 		}
 		if !needsRegistration(b) {
 			b.clearFlag(flagRereg)
+			q.r.stats.reregUnneeded.Add(1)
 			continue
 		}
 		limited, err := q.wait(ctx)
@@ -99,6 +100,7 @@ func (q *reregisterer) work() {
 		}
 		b.clearFlag(flagRereg)
 		if !needsRegistration(b) {
+			q.r.stats.reregUnneeded.Add(1)
 			continue
 		}
 		q.register(ctx, b, limited)

@@ -21,8 +21,12 @@ type Stats struct {
 	Failed Failures
 	// Reregistered counts successful re-registrations after a 20404;
 	// ReregisterFailed the failed ones; ReregisterCoalesced the 20404s for
-	// an instance whose re-registration was already queued.
-	Reregistered, ReregisterFailed, ReregisterCoalesced uint64
+	// an instance whose re-registration was already queued;
+	// ReregisterUnneeded the queued ones dropped because a beat of the
+	// instance was accepted first (its full beat registered it) or it
+	// stopped. Once the queue is drained, every 20404 is counted in
+	// exactly one of the four.
+	Reregistered, ReregisterFailed, ReregisterCoalesced, ReregisterUnneeded uint64
 	// Skipped counts beats not sent because the scheduler handed them out
 	// later than Config.SkipLate allows (a stall): each instance beat at
 	// its next phase point instead.
@@ -126,7 +130,7 @@ type counters struct {
 	sent, light, ok                           atomic.Uint64
 	notFound, badCode, timeout, transport     atomic.Uint64
 	reregistered, reregFailed, reregCoalesced atomic.Uint64
-	skipped                                   atomic.Uint64
+	reregUnneeded, skipped                    atomic.Uint64
 	inFlight                                  atomic.Int64
 	lateness, sendLatency                     *measure.Histogram
 }
@@ -184,6 +188,7 @@ func (r *Reactor) Stats() Stats {
 		Reregistered:        c.reregistered.Load(),
 		ReregisterFailed:    c.reregFailed.Load(),
 		ReregisterCoalesced: c.reregCoalesced.Load(),
+		ReregisterUnneeded:  c.reregUnneeded.Load(),
 		Skipped:             c.skipped.Load(),
 		ReregisterRate:      r.rereg.ctl.current(),
 		InFlight:            c.inFlight.Load(),
