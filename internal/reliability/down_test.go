@@ -96,10 +96,15 @@ func TestServerDown(t *testing.T) {
 		assert.LessOrEqual(t, s.heap, first.heap+first.heap/5+1<<20, "heap grows while the server is down")
 	}
 	// Refused connections cost a few dials per batch: far from a core. A
-	// loop that retries without waiting takes a whole one.
+	// loop that retries without waiting takes a whole one. The long
+	// form's 100k beats a second cost their own processing too: 0.28 to
+	// 0.35 of a core on 2026-11-30, on the code of that morning and after.
 	limit := 0.25
-	if raceEnabled {
+	switch {
+	case raceEnabled:
 		limit = 0.6
+	case long():
+		limit = 0.5
 	}
 	assert.Less(t, cpu, limit, "CPU while down, in cores")
 
