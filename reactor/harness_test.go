@@ -64,7 +64,12 @@ func (h *harness) advance(to time.Duration, want uint64) {
 func (h *harness) advanceIdle(to time.Duration) {
 	h.t.Helper()
 	require.NoError(h.t, h.w.Advance(to))
-	for !h.r.idle() {
+	waitIdle(h.r)
+}
+
+// waitIdle waits until r is idle: no job queued, every sender idle.
+func waitIdle(r *Reactor) {
+	for !r.idle() {
 		runtime.Gosched()
 	}
 }

@@ -3,7 +3,6 @@ package reactor
 import (
 	"context"
 	"math/rand/v2"
-	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -197,9 +196,7 @@ func scaleSlot(b *BeatInfo) int {
 // handed out was sent and answered: no job queued, every sender idle.
 func (s *scaleRun) advance(to time.Duration) {
 	require.NoError(s.t, s.w.Advance(to))
-	for !s.r.idle() {
-		runtime.Gosched()
-	}
+	waitIdle(s.r)
 }
 
 // run moves the clock to `to` a step at a time.
