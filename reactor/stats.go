@@ -136,7 +136,8 @@ type counters struct {
 }
 
 func (c *counters) init() {
-	// The Handler records lateness, and a *wheel.Wheel calls it on one
+	// The Handler records lateness through a measure.Batch, one atomic
+	// add per bucket per call, and a *wheel.Wheel calls it on one
 	// goroutine at a time; sendLatency takes one record per SendBeats
 	// call. One stripe each is enough, and saves 105 KiB per Reactor.
 	c.lateness = measure.NewStripedHistogram(1)

@@ -61,6 +61,11 @@ func (h *Histogram) Record(hint uint64, d time.Duration) {
 	v := max(int64(d), 0)
 	s := &h.stripes[hint&h.mask]
 	s.buckets[bucketOf(uint64(v))].Add(1)
+	s.raise(v)
+}
+
+// raise makes v the stripe's max if it is above it.
+func (s *stripe) raise(v int64) {
 	for {
 		m := s.max.Load()
 		if v <= m || s.max.CompareAndSwap(m, v) {
