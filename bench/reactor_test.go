@@ -16,12 +16,13 @@ import (
 )
 
 // startReactor keeps beats alive through the whole engine: a
-// reactor.Reactor on our wheel (default configuration) with beatload's
+// reactor.Reactor on its default scheduler (our wheel at
+// reactor.DefaultTick) with beatload's
 // no-op Transport, instances spread over 1,000 services with nil metadata.
 // Its B/instance is all-in: BeatInfo, IP string, map entry, slot and
 // wheel entry; its add-ms includes building the BeatInfos.
 func startReactor(n int, period time.Duration, m *measure.Meter) (func(), error) {
-	l, err := beatload.StartReactor(newWheel, beatload.Config{Instances: n, Period: period, Meter: m})
+	l, err := beatload.StartReactor(nil, beatload.Config{Instances: n, Period: period, Meter: m})
 	if err != nil {
 		return nil, err
 	}
@@ -34,7 +35,7 @@ func startReactor(n int, period time.Duration, m *measure.Meter) (func(), error)
 // when it is added, so this row shows whether a population that was
 // replaced costs what a fresh one costs.
 func startReactorReplaced(n int, period time.Duration, m *measure.Meter) (func(), error) {
-	l, err := beatload.StartReactor(newWheel, beatload.Config{Instances: n, Period: period, Meter: m})
+	l, err := beatload.StartReactor(nil, beatload.Config{Instances: n, Period: period, Meter: m})
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +126,7 @@ func churnPerBeat(cpu time.Duration, done int, perSecond, beatsPerSecond float64
 // startReactorChurn starts the reactor-churn row (see churnWay) and
 // returns its churner, which holds its figures once stop has returned.
 func startReactorChurn(n int, period time.Duration, m *measure.Meter) (*churner, func(), error) {
-	l, err := beatload.StartReactor(newWheel, beatload.Config{Instances: n, Period: period, Meter: m})
+	l, err := beatload.StartReactor(nil, beatload.Config{Instances: n, Period: period, Meter: m})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -56,6 +56,54 @@ func TestConfigValidationMore(t *testing.T) {
 	}
 }
 
+// TestPeriodBelowTheTickIsRefused: a scheduler cannot beat more often
+// than it ticks, so Add refuses a period shorter than the tick, valid as
+// it is elsewhere, and takes one of a whole tick.
+func TestPeriodBelowTheTickIsRefused(t *testing.T) {
+	r, err := New(Config{Transport: newFake()})
+	require.NoError(t, err)
+	defer func() { require.NoError(t, r.Close(context.Background())) }()
+
+	b := instance(1, 1)
+	b.Period = DefaultTick - time.Millisecond
+	require.NoError(t, b.Validate(), "the period is within [MinPeriod, MaxPeriod]")
+	require.ErrorIs(t, r.Add(b), ErrPeriod)
+	assert.Zero(t, r.Len())
+	require.ErrorIs(t, r.Register(context.Background(), b), ErrPeriod)
+	assert.Zero(t, r.Len())
+
+	b.Period = DefaultTick
+	require.NoError(t, r.Add(b))
+	assert.Equal(t, 1, r.Len())
+}
+
+// TestIntervalFloorIsAtLeastTheTick: a MinInterval below the scheduler's
+// tick is raised to the tick, so no server's clientBeatInterval makes a
+// period the scheduler cannot keep; one above it stays.
+func TestIntervalFloorIsAtLeastTheTick(t *testing.T) {
+	coarse := func(h wheel.Handler) (wheel.Scheduler, error) {
+		return wheel.New(wheel.Config{Tick: 2 * time.Second}, h)
+	}
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want time.Duration
+	}{
+		{"default scheduler, floor below its tick", Config{MinInterval: MinPeriod}, DefaultTick},
+		{"default scheduler, default floor", Config{}, DefaultMinInterval},
+		{"coarse scheduler, default floor", Config{Scheduler: coarse}, 2 * time.Second},
+		{"coarse scheduler, floor above its tick", Config{Scheduler: coarse, MinInterval: 3 * time.Second}, 3 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.cfg.Transport = newFake()
+			r, err := New(tc.cfg)
+			require.NoError(t, err)
+			defer func() { require.NoError(t, r.Close(context.Background())) }()
+			assert.Equal(t, tc.want, r.cfg.MinInterval)
+		})
+	}
+}
+
 // TestRejectedAddChangesNothing: every invalid BeatInfo is refused with its
 // sentinel, leaves the Reactor as it was (Len, the wheel's entries, the
 // instance already beating under the key), and is accepted once fixed.

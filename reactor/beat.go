@@ -136,12 +136,12 @@ const (
 // as *wheel.Wheel.
 type ticker interface{ Tick() time.Duration }
 
-// skipFloorOf returns the lateness below which no beat is skipped on s.
-func skipFloorOf(s wheel.Scheduler) time.Duration {
+// tickOf returns s's tick, 0 if it reports none.
+func tickOf(s wheel.Scheduler) time.Duration {
 	if t, ok := s.(ticker); ok {
-		return max(skipFloorMin, skipFloorTicks*t.Tick())
+		return t.Tick()
 	}
-	return skipFloorMin
+	return 0
 }
 
 // dispatch queues j for a sender, or drops it when the Reactor closes.

@@ -26,6 +26,15 @@ const (
 	DefaultReregisterMinRate = 10
 	// DefaultReregisterSlow is the default of Config.ReregisterSlow.
 	DefaultReregisterSlow = time.Second
+	// DefaultTick is the tick of the default scheduler, a *wheel.Wheel:
+	// a beat is sent less than a tick after its due time. A wake-up of
+	// the scheduler costs the same however few beats are due, and a
+	// registry cannot tell 50 ms of lateness on a 5 s beat from none
+	// (Nacos marks an instance unhealthy after 15 s), so the Reactor
+	// ticks five times more coarsely than wheel.DefaultTick: a million
+	// instances cost half the CPU per beat (bench/README.md has the
+	// runs). Pass a Scheduler for a finer one.
+	DefaultTick = 50 * time.Millisecond
 )
 
 // Config configures a Reactor. Only Transport is required.
@@ -33,8 +42,12 @@ type Config struct {
 	// Transport sends beats and registrations. Required.
 	Transport Transport
 	// Scheduler builds the scheduler that times the beats, handing it the
-	// Reactor's Handler. Default: a *wheel.Wheel with wheel.Config{}.
-	// Tests pass a Manual wheel here to control time. The Reactor keeps an
+	// Reactor's Handler. Default: a *wheel.Wheel with a Tick of
+	// DefaultTick. Tests pass a Manual wheel here to control time. A
+	// scheduler that reports its tick (a Tick() time.Duration method, as
+	// *wheel.Wheel has) keeps no beat period shorter than it: Add
+	// refuses one (ErrPeriod), and MinInterval is raised to it. The
+	// Reactor keeps an
 	// 8-byte slot per Timer index, so it relies on the dense indices
 	// wheel.Scheduler's Add promises.
 	Scheduler func(wheel.Handler) (wheel.Scheduler, error)
@@ -75,7 +88,7 @@ type Config struct {
 	ReregisterBurst int
 	// MinInterval is the floor on the server's clientBeatInterval: a
 	// smaller one is raised to it. Default DefaultMinInterval; at least
-	// MinPeriod.
+	// MinPeriod. One below the scheduler's tick is raised to the tick.
 	MinInterval time.Duration
 	// SizeHint is how many instances the Reactor expects to hold. Its map
 	// is sized for that many up front, so Adds up to it never wait for
@@ -124,7 +137,7 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: nil Transport", ErrConfig)
 	}
 	if c.Scheduler == nil {
-		c.Scheduler = func(h wheel.Handler) (wheel.Scheduler, error) { return wheel.New(wheel.Config{}, h) }
+		c.Scheduler = func(h wheel.Handler) (wheel.Scheduler, error) { return wheel.New(wheel.Config{Tick: DefaultTick}, h) }
 	}
 	c.Senders = orDefault(c.Senders, DefaultSenders)
 	c.BatchSize = orDefault(c.BatchSize, DefaultBatchSize)

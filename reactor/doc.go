@@ -64,6 +64,13 @@
 // #1733); a beat already in flight for a removed or replaced BeatInfo is
 // never followed by another.
 //
+// The default scheduler is a *wheel.Wheel ticking every DefaultTick
+// (50 ms): a beat goes out within a tick of its due time, and the wheel's
+// goroutine wakes once a tick, whatever the beats due. Most of the
+// engine's CPU is those wake-ups and the senders' that follow, not the
+// beats, so the tick is coarser than wheel.DefaultTick; no period may be
+// shorter than the scheduler's tick.
+//
 // The scheduler's goroutine re-arms each beat as it hands it to a sender,
 // so the schedule does not wait for the answer (a new clientBeatInterval
 // re-arms it once more). A send slower than the period therefore overlaps

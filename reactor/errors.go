@@ -13,7 +13,8 @@ var (
 	ErrIP = errors.New("reactor: invalid IP")
 	// ErrPort reports a port outside 1..65535.
 	ErrPort = errors.New("reactor: invalid port")
-	// ErrPeriod reports a beat period outside MinPeriod..MaxPeriod.
+	// ErrPeriod reports a beat period outside MinPeriod..MaxPeriod, or
+	// shorter than the tick of the Reactor's scheduler.
 	ErrPeriod = errors.New("reactor: invalid period")
 	// ErrWeight reports a negative, NaN or infinite weight.
 	ErrWeight = errors.New("reactor: invalid weight")

@@ -22,11 +22,8 @@ import (
 // leaves nothing behind. b must not have been added before (ErrInUse).
 // Validate's defaults apply: a zero Weight registers weight 1.0.
 func (r *Reactor) Register(ctx context.Context, b *BeatInfo) error {
-	if err := b.Validate(); err != nil {
+	if err := r.validate(b); err != nil {
 		return err
-	}
-	if r == nil {
-		return ErrClosed
 	}
 	if b.flags.Load()&flagAdded != 0 {
 		return ErrInUse

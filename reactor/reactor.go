@@ -39,6 +39,9 @@ type Reactor struct {
 	// again after a connection to the server broke (see fullFor); 0 until
 	// one does.
 	fullUntil atomic.Int64
+	// tick is the scheduler's tick, the shortest period it can keep; 0
+	// if it reports none.
+	tick time.Duration
 	// skipFloor is the lateness below which no beat is skipped: 100 ms or
 	// two scheduler ticks (see Config.SkipLate).
 	skipFloor time.Duration
@@ -101,7 +104,9 @@ func New(cfg Config) (*Reactor, error) {
 		r.rereg.waitWorkers()
 		return nil, fmt.Errorf("%w: scheduler: %w", ErrConfig, err)
 	}
-	r.skipFloor = skipFloorOf(r.sched)
+	r.tick = tickOf(r.sched)
+	r.cfg.MinInterval = max(r.cfg.MinInterval, r.tick)
+	r.skipFloor = max(skipFloorMin, skipFloorTicks*r.tick)
 	r.senders.Add(cfg.Senders)
 	for range cfg.Senders {
 		go r.sender()
@@ -123,11 +128,8 @@ func New(cfg Config) (*Reactor, error) {
 // Add takes b over: do not use it from another goroutine while Add runs,
 // nor change it afterwards.
 func (r *Reactor) Add(b *BeatInfo) error {
-	if err := b.Validate(); err != nil {
+	if err := r.validate(b); err != nil {
 		return err
-	}
-	if r == nil {
-		return ErrClosed
 	}
 	r.life.RLock()
 	defer r.life.RUnlock()
@@ -150,6 +152,21 @@ func (r *Reactor) Add(b *BeatInfo) error {
 	r.slots.set(t.Index(), b)
 	if old := r.beats.store(b, key); old != nil {
 		r.stop(old)
+	}
+	return nil
+}
+
+// validate is b.Validate, then the Reactor's own rule: a period no
+// shorter than the scheduler's tick. A nil Reactor is closed.
+func (r *Reactor) validate(b *BeatInfo) error {
+	if err := b.Validate(); err != nil {
+		return err
+	}
+	if r == nil {
+		return ErrClosed
+	}
+	if b.Period < r.tick {
+		return fmt.Errorf("%w: %v is shorter than the scheduler's tick %v", ErrPeriod, b.Period, r.tick)
 	}
 	return nil
 }

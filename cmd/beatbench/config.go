@@ -91,7 +91,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&cfg.period, "period", 5*time.Second, "beat period of every instance")
 	fs.DurationVar(&cfg.duration, "duration", defaultDuration, "how long to run after adding the instances")
 	fs.Float64Var(&cfg.ramp, "ramp", 0, "registrations per second (0: as fast as the server answers)")
-	fs.DurationVar(&cfg.tick, "tick", 10*time.Millisecond, "scheduler tick")
+	fs.DurationVar(&cfg.tick, "tick", reactor.DefaultTick, "scheduler tick")
 	fs.StringVar(&cfg.scheduler, "scheduler", "wheel", "scheduler: "+strings.Join(schedulerNames(), " or "))
 	fs.StringVar(&cfg.transport, "transport", "nacos", transportUsage())
 	fs.Func("server", "Nacos server host:port; repeat or separate with commas for several (default: an embedded server)", func(s string) error {

@@ -9,13 +9,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/beatwheel/beatwheel/reactor"
 	tr "github.com/beatwheel/beatwheel/transport"
 	"github.com/beatwheel/beatwheel/transport/nacostest"
 )
 
 func TestParseFlags(t *testing.T) {
 	defaults := config{instances: 100_000, services: 1000, period: 5 * time.Second, duration: defaultDuration,
-		tick: 10 * time.Millisecond, scheduler: "wheel", transport: "nacos", mode: tr.ModePipeline, shard: noShard, gogc: defaultGOGC}
+		tick: reactor.DefaultTick, scheduler: "wheel", transport: "nacos", mode: tr.ModePipeline, shard: noShard, gogc: defaultGOGC}
 	with := func(f func(*config)) config {
 		c := defaults
 		f(&c)

@@ -23,7 +23,7 @@
 //	              [-duration 27s] [-ramp 0] [-server host:port[,host:port]]
 //	              [-namespace id] [-username u -password p]
 //	              [-mode pipeline|hostclient] [-conns n] [-senders n]
-//	              [-scheduler wheel|russellluo] [-tick 10ms]
+//	              [-scheduler wheel|russellluo] [-tick 50ms]
 //	              [-transport nacos|noop|none]
 //	              [-shard i/n|job/n] [-json FILE] [-html FILE]
 //	              [-min-delivered PCT] [-keep]

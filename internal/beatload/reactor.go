@@ -21,7 +21,8 @@ type ReactorLoad struct {
 // Config.AppendInstances).
 const addChunk = 4096
 
-// StartReactor starts a Reactor on the scheduler newSched builds, sending
+// StartReactor starts a Reactor on the scheduler newSched builds (nil:
+// the Reactor's default), sending
 // through Recorder{cfg.Transport (default Noop), cfg.Meter}, and adds
 // cfg.Instances instances built by Instance over cfg.Services services,
 // chosen by cfg.First and cfg.Stride. It
@@ -50,7 +51,8 @@ func StartReactor(newSched NewScheduler, cfg Config) (*ReactorLoad, error) {
 	return &ReactorLoad{r: r}, nil
 }
 
-// NewReactor returns a Reactor on the scheduler newSched builds, sending
+// NewReactor returns a Reactor on the scheduler newSched builds (nil: the
+// Reactor's default), sending
 // through Recorder{cfg.Transport (default Noop), cfg.Meter} with
 // cfg.Senders senders (0: the reactor's default), adopting server
 // intervals down to cfg.Period when that is below the reactor's default
