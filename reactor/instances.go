@@ -46,12 +46,14 @@ type instances struct {
 }
 
 // newInstances returns an empty map, over the BeatInfos in s, that holds
-// hint instances without growing.
+// hint instances without growing. byHash never shrinks, as a Go map does
+// not: a population under churn does not shrink and grow it again, and
+// emptying it (Close) allocates nothing.
 func newInstances(hint int, s *slots) *instances {
 	return &instances{
 		seed:   maphash.MakeSeed(),
 		slots:  s,
-		byHash: xsync.NewMapOf[uint32, uint32](xsync.WithPresize(hint)),
+		byHash: xsync.NewMapOf[uint32, uint32](xsync.WithPresize(hint), xsync.WithGrowOnly()),
 		spill:  xsync.NewMapOf[uint32, []*BeatInfo](),
 		mask:   ^uint32(0),
 	}
@@ -175,15 +177,16 @@ func indexOf(list []*BeatInfo, service, ip string, port int) int {
 // size returns how many instances the map holds.
 func (m *instances) size() int { return m.byHash.Size() + int(m.spilled.Load()) }
 
-// drain empties the map and returns every BeatInfo it held. Writes that
-// race with it may stay in the map or in the result, not both. It reads
-// the slots: call it before they are released.
-func (m *instances) drain() []*BeatInfo {
-	all := make([]*BeatInfo, 0, m.size())
+// drain empties the map and calls fn for every BeatInfo it held, without
+// collecting them: a Close of a million instances allocates nothing for
+// them. fn may run under a lock of the map: it must be quick and must not
+// use the map. Writes that race with drain may stay in the map or reach
+// fn, not both. It reads the slots: call it before they are released.
+func (m *instances) drain(fn func(*BeatInfo)) {
 	m.byHash.Range(func(h, _ uint32) bool {
 		if idx, ok := m.byHash.LoadAndDelete(h); ok {
 			if b := m.slots.load(idx); b != nil {
-				all = append(all, b)
+				fn(b)
 			}
 		}
 		return true
@@ -192,11 +195,12 @@ func (m *instances) drain() []*BeatInfo {
 		m.byHash.Compute(h, func(idx uint32, loaded bool) (uint32, bool) {
 			if list, ok := m.spill.LoadAndDelete(h); ok {
 				m.spilled.Add(-int64(len(list)))
-				all = append(all, list...)
+				for _, b := range list {
+					fn(b)
+				}
 			}
 			return idx, !loaded // as it was
 		})
 		return true
 	})
-	return all
 }

@@ -91,7 +91,8 @@ func TestInstances(t *testing.T) {
 			assert.Same(t, c, m.store(c2))
 			assert.Equal(t, 2, m.size())
 
-			all := m.drain()
+			var all []*BeatInfo
+			m.drain(func(b *BeatInfo) { all = append(all, b) })
 			assert.ElementsMatch(t, []*BeatInfo{b2, c2}, all)
 			assert.Zero(t, m.size())
 		})
@@ -121,9 +122,7 @@ func TestInstancesConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 	held := map[string]int{}
-	for _, b := range m.drain() {
-		held[b.Key()]++
-	}
+	m.drain(func(b *BeatInfo) { held[b.Key()]++ })
 	for k, n := range held {
 		assert.Equal(t, 1, n, "%s held %d times", k, n)
 	}

@@ -238,11 +238,17 @@ func (r *Reactor) Close(ctx context.Context) error {
 	r.senders.Wait()
 	r.rereg.waitWorkers()
 
-	all := r.beats.drain()
-	r.slots.release() // nothing reads a slot now
-	for _, b := range all {
-		b.setFlag(flagStopped)
+	var all []*BeatInfo // to deregister
+	if r.cfg.DeregisterOnClose {
+		all = make([]*BeatInfo, 0, r.beats.size())
 	}
+	r.beats.drain(func(b *BeatInfo) {
+		b.setFlag(flagStopped)
+		if r.cfg.DeregisterOnClose {
+			all = append(all, b)
+		}
+	})
+	r.slots.release() // nothing reads a slot now
 	if !r.cfg.DeregisterOnClose {
 		return nil
 	}
