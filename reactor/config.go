@@ -47,9 +47,8 @@ type Config struct {
 	// scheduler that reports its tick (a Tick() time.Duration method, as
 	// *wheel.Wheel has) keeps no beat period shorter than it: Add
 	// refuses one (ErrPeriod), and MinInterval is raised to it. The
-	// Reactor keeps an
-	// 8-byte slot per Timer index, so it relies on the dense indices
-	// wheel.Scheduler's Add promises.
+	// Reactor keeps an 8-byte slot per Timer index, so it relies on the
+	// dense indices wheel.Scheduler's Add promises.
 	Scheduler func(wheel.Handler) (wheel.Scheduler, error)
 	// Senders is the number of goroutines that call Transport.SendBeats,
 	// so the most calls at once: New starts them all, and a blocking
