@@ -1,6 +1,7 @@
 package measure
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -63,6 +64,30 @@ func TestBatchShowsNothingUntilFlush(t *testing.T) {
 	assert.Equal(t, 3*time.Second, h.Max())
 }
 
+// TestBatchBorrowsATableOnlyForALongRun: up to batchFew values stay as
+// they are (a run of one costs no table of every bucket); one more
+// borrows a table, which Flush returns empty, holding every value.
+func TestBatchBorrowsATableOnlyForALongRun(t *testing.T) {
+	for _, n := range []int{1, batchFew, batchFew + 1, 1000} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			h := NewStripedHistogram(1)
+			b := h.Batch(0)
+			for i := range n {
+				b.Record(time.Duration(i) * time.Millisecond)
+			}
+			assert.Equal(t, n > batchFew, b.counts != nil, "a table borrowed")
+			c := b.counts
+			b.Flush()
+			assert.Nil(t, b.counts)
+			assert.Equal(t, uint64(n), h.Count())
+			assert.Equal(t, time.Duration(n-1)*time.Millisecond, h.Max())
+			if c != nil {
+				assert.Equal(t, bucketCounts{}, *c, "returned empty")
+			}
+		})
+	}
+}
+
 func TestBatchAllocatesNothing(t *testing.T) {
 	h := NewHistogram()
 	allocs := testing.AllocsPerRun(100, func() {
@@ -76,7 +101,8 @@ func TestBatchAllocatesNothing(t *testing.T) {
 }
 
 // BenchmarkRecord compares a tick's worth of lateness recorded one atomic
-// add at a time with the same through a Batch.
+// add at a time with the same through a Batch, and one value alone each
+// way (a scheduler that hands out one beat per call).
 func BenchmarkRecord(b *testing.B) {
 	const n = 2000 // a 10 ms tick's beats at 1M instances and 5 s
 	rng := rand.New(rand.NewPCG(5, 6))
@@ -92,6 +118,18 @@ func BenchmarkRecord(b *testing.B) {
 			}
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/value")
+	})
+	b.Run("one-atomic", func(b *testing.B) {
+		for b.Loop() {
+			h.Record(0, values[0])
+		}
+	})
+	b.Run("one-batch", func(b *testing.B) {
+		for b.Loop() {
+			bt := h.Batch(0)
+			bt.Record(values[0])
+			bt.Flush()
+		}
 	})
 	b.Run("batch", func(b *testing.B) {
 		for b.Loop() {

@@ -2,6 +2,7 @@ package measure
 
 import (
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -26,6 +27,17 @@ const maxStripes = 64
 type Histogram struct {
 	stripes []stripe
 	mask    uint64
+	// counts lends Batches their tables of counts (*bucketCounts), each
+	// returned empty by Flush.
+	counts sync.Pool
+}
+
+// borrowCounts returns an empty table of counts per bucket for a Batch.
+func (h *Histogram) borrowCounts() *bucketCounts {
+	if c, ok := h.counts.Get().(*bucketCounts); ok {
+		return c
+	}
+	return new(bucketCounts)
 }
 
 // stripe is one set of counters.
