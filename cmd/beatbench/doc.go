@@ -108,8 +108,8 @@
 // -html FILE writes one self-contained HTML page (no network needed to
 // open it): charts over time of beats/s sent and ok, failures/s by kind,
 // p99 lateness and send latency, CPU, context switches, RSS and
-// registrations, beside the summary. The JSON report carries the per-second series they are drawn
-// from.
+// registrations, beside the summary. The JSON report carries the
+// per-second series they are drawn from.
 //
 // # serve
 //

@@ -24,8 +24,8 @@ Draws the JSON reports (run -json) as one self-contained HTML page: a
 chart per quantity (beats/s sent and ok, failures/s by kind, p99
 lateness and send latency, CPU, context switches, RSS, registrations),
 every report on the same axes, time counted from each run's start,
-beside each report's summary. Use it to compare runs: two shards, two versions, two servers.
-The page needs no network to open. Exit status: 0 ok, 1 a file is
+beside each report's summary. Use it to compare runs: two shards, two
+versions, two servers. The page needs no network to open. Exit status: 0 ok, 1 a file is
 unreadable, 2 bad flags.
 
 Flags:

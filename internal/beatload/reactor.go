@@ -22,10 +22,9 @@ type ReactorLoad struct {
 const addChunk = 4096
 
 // StartReactor starts a Reactor on the scheduler newSched builds (nil:
-// the Reactor's default), sending
-// through Recorder{cfg.Transport (default Noop), cfg.Meter}, and adds
-// cfg.Instances instances built by Instance over cfg.Services services,
-// chosen by cfg.First and cfg.Stride. It
+// the Reactor's default), sending through Recorder{cfg.Transport (default
+// Noop), cfg.Meter}, and adds cfg.Instances instances built by Instance
+// over cfg.Services services, chosen by cfg.First and cfg.Stride. It
 // returns once every instance is added; the Reactor spreads their first
 // beats over one period. It registers nothing: with a real server, register
 // first. On error the Reactor, if started, is closed.
@@ -52,8 +51,8 @@ func StartReactor(newSched NewScheduler, cfg Config) (*ReactorLoad, error) {
 }
 
 // NewReactor returns a Reactor on the scheduler newSched builds (nil: the
-// Reactor's default), sending
-// through Recorder{cfg.Transport (default Noop), cfg.Meter} with
+// Reactor's default), sending through Recorder{cfg.Transport (default
+// Noop), cfg.Meter} with
 // cfg.Senders senders (0: the reactor's default), adopting server
 // intervals down to cfg.Period when that is below the reactor's default
 // floor. It adds nothing.

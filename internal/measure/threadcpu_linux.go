@@ -17,5 +17,5 @@ func ThreadCPU() (time.Duration, bool) {
 	if err := syscall.Getrusage(rusageThread, &ru); err != nil {
 		return 0, false
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), true
+	return cpuOf(ru), true
 }

@@ -22,9 +22,9 @@ import (
 // After a 20404 an instance's beats are full, and a batch of 20404s makes
 // every beat full for a period, so full beats re-register most instances
 // (Nacos 1.4 registers the instance a full beat describes, and nacostest
-// counts that in Counters.Registrations). The rate assertion is therefore about the
-// Register calls the Reactor makes, counted by the decorator; the server's
-// registrations per 100 ms are logged beside them.
+// counts that in Counters.Registrations). The rate assertion is therefore
+// about the Register calls the Reactor makes, counted by the decorator;
+// the server's registrations per 100 ms are logged beside them.
 func TestServerRestart(t *testing.T) {
 	// 10k beats/s: light enough that a busy machine's lag stays far
 	// under the server's 5-period health limit.
@@ -103,9 +103,10 @@ func TestServerRestart(t *testing.T) {
 	regs := st.dec.registers()[registersBefore:]
 	// How many instances meet a 20404 depends on how fast the
 	// light-beat switch turns off after the restart, so on the machine;
-	// the first job of light beats after the restart alone holds a
-	// tick's worth (n/period*tick, 250), more than the 10 ms window's
-	// limit. Each window the count can exceed is checked.
+	// the first job of light beats after the restart alone holds up to
+	// BatchSize (256) of them, more than the 10 ms window's limit (39;
+	// a tick's worth, n/period*tick, is 500 at the default 50 ms tick).
+	// Each window the count can exceed is checked.
 	checked := 0
 	for _, w := range []time.Duration{10 * time.Millisecond, 100 * time.Millisecond, time.Second} {
 		// A token bucket grants at most burst + rate*w in any window w. A
