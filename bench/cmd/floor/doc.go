@@ -1,0 +1,33 @@
+// Command floor measures the least CPU a Go client spends per beat against
+// a Nacos v1 server: the floor under beatwheel's own client, on this host,
+// against this server.
+//
+// It sends one canned light beat (the bytes beatwheel sends for a light
+// beat, for an instance the server does not know: it answers each with
+// code 20404, which costs a client what an ok answer does), -per-write of
+// them in one write on each of -conns connections, reads the answers, and
+// paces the writes so that -rate beats a second go out in all. It encodes
+// nothing, schedules nothing and keeps no state per instance: what it
+// spends is the network's price per beat, dialling included.
+//
+// When the server ends a connection ("Connection: close", as Tomcat does
+// after 100 requests, or EOF), floor learns how many requests a connection
+// carries, dials again, and from then on writes no more on a connection
+// than the server answers. So against a server with a limit it pays the
+// dials and closes a real client pays; against one without, it keeps its
+// connections.
+//
+// After -warmup it measures for -duration, then prints beats a second,
+// connections dialled a second, the process's CPU (getrusage: every thread,
+// the runtime's included; one core = 100 %), context switches a second,
+// and CPU per answered beat, the figure to set beside beatbench's
+// CPU/beat at the same rate:
+//
+//	beatbench serve -addr 127.0.0.1:18848 &
+//	go run ./cmd/floor -server 127.0.0.1:18848 -rate 200000
+//	beatbench -server 127.0.0.1:18848 -instances 1000000 -duration 30s
+//
+// (1M instances beating every 5 s is 200,000 beats a second.) Exit status:
+// 0 ok, 1 the run failed (the server refused a dial, or answered with
+// something that is not HTTP), 2 bad flags.
+package main
