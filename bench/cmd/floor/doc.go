@@ -4,18 +4,20 @@
 //
 // It sends one canned light beat (the bytes beatwheel sends for a light
 // beat, for an instance the server does not know: it answers each with
-// code 20404, which costs a client what an ok answer does), -per-write of
-// them in one write on each of -conns connections, reads the answers, and
-// paces the writes so that -rate beats a second go out in all. It encodes
-// nothing, schedules nothing and keeps no state per instance: what it
-// spends is the network's price per beat, dialling included.
+// code 20404, which costs a client what an ok answer does) on -conns
+// connections. Every -tick (a Reactor's, 50 ms) each connection sends its
+// share of -rate, back to back in writes of at most -per-write beats, and
+// reads the answers. It encodes nothing, schedules nothing and keeps no
+// state per instance, and each connection is one goroutine that dials,
+// writes, reads and closes in turn: what it spends is the network's price
+// per beat, dialling included.
 //
-// When the server ends a connection ("Connection: close", as Tomcat does
-// after 100 requests, or EOF), floor learns how many requests a connection
-// carries, dials again, and from then on writes no more on a connection
-// than the server answers. So against a server with a limit it pays the
-// dials and closes a real client pays; against one without, it keeps its
-// connections.
+// When the server ends a connection (closes or resets it), floor dials
+// again. When its last answer says "Connection: close", as Tomcat's does
+// on a connection's 100th request, floor learns how many requests a
+// connection carries, and from then on writes no more on one. So against
+// a server with a limit it pays the dials and closes a real client pays;
+// against one without, it keeps its connections.
 //
 // After -warmup it measures for -duration, then prints beats a second,
 // connections dialled a second, the process's CPU (getrusage: every thread,
