@@ -26,9 +26,15 @@ const lightBeat = "PUT /nacos/v1/ns/instance/beat?namespaceId=public&serviceName
 // answerTimeout bounds the wait for a write's answers.
 const answerTimeout = 10 * time.Second
 
+// maxUnanswered is how many connections in a row the server may end
+// before answering anything on them before the run fails: one now and
+// then is a reset a real client sends again; every one is a server that
+// does not answer.
+const maxUnanswered = 3
+
 var (
 	errNotHTTP   = errors.New("answer is not HTTP/1.1 with a Content-Length")
-	errNoAnswers = errors.New("server ended a connection without answering")
+	errNoAnswers = fmt.Errorf("server ended %d connections in a row without answering", maxUnanswered)
 )
 
 // counts are what the connections did, all of them together.
@@ -36,7 +42,10 @@ type counts struct {
 	beats  atomic.Uint64 // answered
 	failed atomic.Uint64 // answered with a status other than 200
 	conns  atomic.Uint64 // dialled
-	limit  atomic.Int64  // requests a connection carries, once learned; 0 unknown
+	// unanswered counts connections the server ended before answering
+	// anything on them.
+	unanswered atomic.Uint64
+	limit      atomic.Int64 // requests a connection carries, once learned; 0 unknown
 }
 
 // conn sends its share of the beats on one connection at a time.
@@ -70,7 +79,8 @@ func (k *conn) run(ctx context.Context, start time.Time) error {
 			c.Close()
 		}
 	}()
-	served := 0 // answers on c
+	served := 0     // answers on c
+	unanswered := 0 // connections in a row ended before an answer
 	share := k.cfg.share()
 	next := start
 	timer := time.NewTimer(time.Until(next))
@@ -107,8 +117,14 @@ func (k *conn) run(ctx context.Context, start time.Time) error {
 			case err != nil:
 				return err
 			case ended && served == 0:
-				return errNoAnswers
+				k.n.unanswered.Add(1)
+				if unanswered++; unanswered == maxUnanswered {
+					return errNoAnswers
+				}
+				c.Close()
+				c = nil
 			case ended:
+				unanswered = 0
 				c.Close()
 				c = nil
 			}

@@ -8,6 +8,8 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -195,6 +197,32 @@ func TestRunFails(t *testing.T) {
 	}
 }
 
+func TestRunDialsAgainAfterAnUnansweredConnection(t *testing.T) {
+	var accepted atomic.Int32
+	addr := serve(t, func(c net.Conn) {
+		if accepted.Add(1)%2 == 1 {
+			return // every other connection closed before an answer
+		}
+		answerAll(c)
+	})
+	res, err := run(context.Background(), short(addr))
+	require.NoError(t, err, "one unanswered connection now and then is no failure")
+	assert.Positive(t, res.beats)
+	assert.Zero(t, res.limit, "no answer said Connection: close")
+}
+
+func TestPrintNamesUnansweredConnections(t *testing.T) {
+	res := result{cfg: short("h:1"), window: time.Second, beats: 2000, conns: 40, unanswered: 3, cpu: time.Millisecond}
+	var out bytes.Buffer
+	res.print(&out)
+	assert.Contains(t, out.String(), "3 connections ended before an answer; their beats went on the next")
+	res.unanswered = 0
+	out.Reset()
+	res.print(&out)
+	assert.NotContains(t, out.String(), "before an answer")
+	assert.Contains(t, out.String(), "500ns", "1 ms of CPU for 2,000 beats")
+}
+
 func TestRunStopsWithItsContext(t *testing.T) {
 	srv, err := nacostest.Start(nacostest.Config{})
 	require.NoError(t, err)
@@ -207,24 +235,47 @@ func TestRunStopsWithItsContext(t *testing.T) {
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 }
 
-// serve answers every connection to a listener with handle, then closes
-// it, until the test ends; it returns the listener's address.
+// serve answers every connection to a listener with handle, each in its
+// own goroutine, then closes it, until the test ends; it returns the
+// listener's address.
 func serve(t *testing.T, handle func(net.Conn)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	done := make(chan struct{})
-	t.Cleanup(func() { ln.Close(); <-done })
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Add(1)
 	go func() {
-		defer close(done)
+		defer wg.Done()
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			handle(c)
-			c.Close()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				handle(c)
+			}()
 		}
 	}()
 	return ln.Addr().String()
+}
+
+// answerAll answers every request on c (requests without a body) with an
+// empty 200, until c ends.
+func answerAll(c net.Conn) {
+	br := bufio.NewReader(c)
+	for {
+		line, err := br.ReadSlice('\n')
+		if err != nil {
+			return
+		}
+		if len(bytes.TrimRight(line, "\r\n")) == 0 {
+			if _, err := c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")); err != nil {
+				return
+			}
+		}
+	}
 }

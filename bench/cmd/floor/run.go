@@ -12,20 +12,24 @@ import (
 
 // result is what the window saw.
 type result struct {
-	cfg      config
-	window   time.Duration
-	beats    uint64 // answered in the window
-	failed   uint64 // of them, answered with a status other than 200
-	conns    uint64 // dialled in the window
-	limit    int64  // requests a connection carried; 0: never ended
-	cpu      time.Duration
-	switches uint64
+	cfg    config
+	window time.Duration
+	beats  uint64 // answered in the window
+	failed uint64 // of them, answered with a status other than 200
+	conns  uint64 // dialled in the window
+	// unanswered is the window's connections that the server ended
+	// before answering anything on them (their beats went on the next).
+	unanswered uint64
+	limit      int64 // requests a connection carried; 0: never ended
+	cpu        time.Duration
+	switches   uint64
 }
 
 // snapshot is the counters and the process's CPU at one moment.
 type snapshot struct {
 	at                   time.Time
 	beats, failed, conns uint64
+	unanswered           uint64
 	cpu                  time.Duration
 	switches             uint64
 }
@@ -33,7 +37,8 @@ type snapshot struct {
 func take(n *counts) snapshot {
 	return snapshot{
 		at: time.Now(), beats: n.beats.Load(), failed: n.failed.Load(), conns: n.conns.Load(),
-		cpu: measure.CPUTime(), switches: measure.ContextSwitches(),
+		unanswered: n.unanswered.Load(),
+		cpu:        measure.CPUTime(), switches: measure.ContextSwitches(),
 	}
 }
 
@@ -77,7 +82,8 @@ func run(ctx context.Context, cfg config) (result, error) {
 	return result{
 		cfg: cfg, window: last.at.Sub(first.at),
 		beats: last.beats - first.beats, failed: last.failed - first.failed, conns: last.conns - first.conns,
-		limit: n.limit.Load(), cpu: last.cpu - first.cpu, switches: last.switches - first.switches,
+		unanswered: last.unanswered - first.unanswered,
+		limit:      n.limit.Load(), cpu: last.cpu - first.cpu, switches: last.switches - first.switches,
 	}, nil
 }
 
@@ -115,4 +121,7 @@ func (r result) print(w io.Writer) {
 	fmt.Fprintf(w, "%12.0f %12.0f %12.0f %8.1f %12.0f %10.0fns\n",
 		r.perSecond(r.beats), r.perSecond(r.failed), r.perSecond(r.conns),
 		100*r.cpu.Seconds()/r.window.Seconds(), r.perSecond(r.switches), r.nsPerBeat())
+	if r.unanswered > 0 {
+		fmt.Fprintf(w, "%d connections ended before an answer; their beats went on the next\n", r.unanswered)
+	}
 }
