@@ -106,6 +106,13 @@ func (k *conn) run(ctx context.Context, start time.Time) error {
 			}
 			n := min(left, k.cfg.perWrite)
 			if lim := int(k.n.limit.Load()); lim > 0 {
+				if lim <= served {
+					// c carried the limit without the server ending it
+					// (the limit was learned lower than c's): dial again.
+					c.Close()
+					c = nil
+					continue
+				}
 				n = min(n, lim-served)
 			}
 			answered, ended, err := k.exchange(c, n, served)

@@ -159,7 +159,9 @@ func TestRunKeepsItsConnectionsWithoutALimit(t *testing.T) {
 	require.NoError(t, err)
 	defer srv.Close()
 
-	res, err := run(context.Background(), short(srv.Addr()))
+	cfg := short(srv.Addr())
+	cfg.warmup = 500 * time.Millisecond // the first dials are done, on a busy machine too
+	res, err := run(context.Background(), cfg)
 	require.NoError(t, err)
 	assert.Positive(t, res.beats)
 	assert.Zero(t, res.conns, "dialled before the window, kept through it")
@@ -167,6 +169,26 @@ func TestRunKeepsItsConnectionsWithoutALimit(t *testing.T) {
 	var out bytes.Buffer
 	res.print(&out)
 	assert.Contains(t, out.String(), "connections kept (the server ended none)")
+}
+
+// TestConnDialsAgainAtALimitLearnedLower: a connection that carried the
+// limit without the server ending it (a limit learned lower than the
+// server's own) is closed and another dialled, not written to with room
+// for no beat.
+func TestConnDialsAgainAtALimitLearnedLower(t *testing.T) {
+	srv, err := nacostest.Start(nacostest.Config{MaxRequestsPerConn: -1})
+	require.NoError(t, err)
+	defer srv.Close()
+	var n counts
+	n.limit.Store(2)
+	k := newConn(short(srv.Addr()), &n)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	time.AfterFunc(300*time.Millisecond, cancel)
+	require.NoError(t, k.run(ctx, time.Now()))
+	require.Positive(t, n.beats.Load())
+	assert.GreaterOrEqual(t, n.conns.Load(), n.beats.Load()/2, "%d beats on %d connections", n.beats.Load(), n.conns.Load())
+	assert.Zero(t, n.unanswered.Load())
 }
 
 func TestRunFails(t *testing.T) {

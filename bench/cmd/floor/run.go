@@ -25,20 +25,17 @@ type result struct {
 	switches   uint64
 }
 
-// snapshot is the counters and the process's CPU at one moment.
+// snapshot is the counters and the process (time, CPU, context
+// switches) at one moment.
 type snapshot struct {
-	at                   time.Time
-	beats, failed, conns uint64
-	unanswered           uint64
-	cpu                  time.Duration
-	switches             uint64
+	process                          measure.Sample
+	beats, failed, conns, unanswered uint64
 }
 
-func take(n *counts) snapshot {
+func take(n *counts, m *measure.Meter) snapshot {
 	return snapshot{
-		at: time.Now(), beats: n.beats.Load(), failed: n.failed.Load(), conns: n.conns.Load(),
-		unanswered: n.unanswered.Load(),
-		cpu:        measure.CPUTime(), switches: measure.ContextSwitches(),
+		process: m.Sample(),
+		beats:   n.beats.Load(), failed: n.failed.Load(), conns: n.conns.Load(), unanswered: n.unanswered.Load(),
 	}
 }
 
@@ -69,21 +66,23 @@ func run(ctx context.Context, cfg config) (result, error) {
 	if !sleep(ctx, cfg.warmup) {
 		return stopped()
 	}
-	first := take(&n)
+	m := measure.NewMeter()
+	first := take(&n, m)
 	if !sleep(ctx, cfg.duration) {
 		return stopped()
 	}
-	last := take(&n)
+	last := take(&n, m)
 	cancel(nil)
 	wg.Wait()
 	if err := context.Cause(ctx); err != context.Canceled {
 		return result{}, err // a connection failed as the window closed
 	}
 	return result{
-		cfg: cfg, window: last.at.Sub(first.at),
+		cfg: cfg, window: last.process.At.Sub(first.process.At),
 		beats: last.beats - first.beats, failed: last.failed - first.failed, conns: last.conns - first.conns,
-		unanswered: last.unanswered - first.unanswered,
-		limit:      n.limit.Load(), cpu: last.cpu - first.cpu, switches: last.switches - first.switches,
+		unanswered: last.unanswered - first.unanswered, limit: n.limit.Load(),
+		cpu:      last.process.CPU - first.process.CPU,
+		switches: last.process.Switches - first.process.Switches,
 	}, nil
 }
 
@@ -115,8 +114,8 @@ func (r result) print(w io.Writer) {
 	if r.limit > 0 {
 		limit = fmt.Sprintf("the server ends a connection after %d requests", r.limit)
 	}
-	fmt.Fprintf(w, "floor: %d connections, each sending %d beats every %v (%d a second); %s\n",
-		r.cfg.conns, r.cfg.share(), r.cfg.tick, r.cfg.share()*r.cfg.conns*int(time.Second/r.cfg.tick), limit)
+	fmt.Fprintf(w, "floor: %d connections, each sending %d beats every %v (%.0f a second); %s\n",
+		r.cfg.conns, r.cfg.share(), r.cfg.tick, float64(r.cfg.share()*r.cfg.conns)/r.cfg.tick.Seconds(), limit)
 	fmt.Fprintf(w, "%12s %12s %12s %8s %12s %12s\n", "beats/s", "failed/s", "dials/s", "CPU%", "switches/s", "CPU/beat")
 	fmt.Fprintf(w, "%12.0f %12.0f %12.0f %8.1f %12.0f %10.0fns\n",
 		r.perSecond(r.beats), r.perSecond(r.failed), r.perSecond(r.conns),
